@@ -1,0 +1,270 @@
+/**
+ * Kysely table types, one interface per table in sql/, column for column (test/db/schema.test.ts
+ * compares them with the live catalogue).
+ *
+ * Value conventions, identical on PostgreSQL and PGlite (see database.ts):
+ * - bigint (ids, counts) reads as `number`; numeric reads as `number`.
+ * - bytea reads as a Buffer (`Uint8Array` below); write a Buffer or Uint8Array.
+ * - jsonb reads as the parsed value but is written as JSON text (`JSON.stringify(x)`): node-postgres
+ *   would turn a JS array parameter into a PostgreSQL array literal, so text is the one form both
+ *   backends store identically.
+ * - text[] reads and writes as `string[]`.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** jsonb column holding `T`: read parsed, written as JSON text. */
+export type Jsonb<T> = ColumnType<T, string, string>;
+/** jsonb column with a database default. */
+export type JsonbWithDefault<T> = ColumnType<T, string | undefined, string>;
+/** Timestamp with a database default. */
+export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** Id assigned by the database (GENERATED ALWAYS AS IDENTITY): never written. */
+export type Id = ColumnType<number, never, never>;
+export type Bytes = Uint8Array;
+
+export type CollectionFormat = 'rpm-md' | 'debian';
+export type CollectionState = 'new' | 'ok' | 'unresolved' | 'error';
+export type SnapshotState = 'ingesting' | 'active' | 'failed' | 'superseded';
+export type PackageState = 'ok' | 'failing' | 'unresolved' | 'blocked' | 'untracked' | 'unknown';
+export type TokenScope = 'admin' | 'maintainer' | 'ci';
+export type DependencyChangeBaseline = 'previous_resolution' | 'last_build';
+export type DependencyChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded';
+
+/** A libsolv problem as stored: all its rule sentences, and the packages and dependencies they name. */
+export interface StoredProblem { sentences: string[]; packages: string[]; dependencies: string[] }
+
+export interface UsersTable {
+  id: Id;
+  name: string;
+  email: string | null;
+  is_admin: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface ApiTokensTable {
+  id: Id;
+  user_id: number;
+  /** Lowercase hex SHA-256 of the token; the token itself is never stored. */
+  token_sha256: string;
+  scopes: TokenScope[];
+  description: Generated<string>;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface CollectionsTable {
+  id: Id;
+  /** Slug: `^[a-z0-9][a-z0-9._-]*$`. */
+  name: string;
+  display_name: string;
+  format: CollectionFormat;
+  /** Ordered overlay stack of repository locations; shape owned by src/repos. */
+  sources: JsonbWithDefault<unknown[]>;
+  architectures: Generated<string[]>;
+  /** `{"group":"build"}` | `{"packages":[...]}` | `{"essential":true,"packages":[...]}`. */
+  base_buildroot: JsonbWithDefault<Record<string, unknown>>;
+  resolver_options: JsonbWithDefault<Record<string, unknown>>;
+  build_backend: Generated<string>;
+  build_target: string | null;
+  priority_coefficient: Generated<number>;
+  poll_interval_seconds: Generated<number>;
+  paused: Generated<boolean>;
+  state: Generated<CollectionState>;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  current_snapshot_id: number | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+  /** 0002: when the watcher last looked at the repositories. */
+  last_polled_at: Timestamp | null;
+  /** 0002: makes the next watcher tick poll regardless of the interval. */
+  regenerate_requested_at: Timestamp | null;
+}
+
+export interface RepositoryBlobsTable {
+  /** Lowercase hex SHA-256 of the raw repository metadata. */
+  sha256: string;
+  format: CollectionFormat;
+  /** How `packages` is serialised, e.g. 'json+gzip'. */
+  encoding: Generated<string>;
+  packages: Bytes;
+  raw_size: number;
+  package_count: number;
+  created_at: CreatedAt;
+}
+
+export interface SnapshotsTable {
+  id: Id;
+  collection_id: number;
+  /** 1, 2, ... per collection. */
+  sequence: number;
+  fingerprint: JsonbWithDefault<Record<string, unknown>>;
+  /** Ordered overlay: element i was read from collection.sources[i]. */
+  blob_sha256s: Generated<string[]>;
+  state: Generated<SnapshotState>;
+  error: string | null;
+  base_resolved: boolean | null;
+  base_problems: JsonbWithDefault<StoredProblem[]>;
+  base_buildroot: Bytes | null;
+  binary_count: number | null;
+  source_count: number | null;
+  created_at: CreatedAt;
+  activated_at: Timestamp | null;
+  /** 0002: ingestion claim (one ingesting snapshot per collection) and its lease. */
+  claimed_by: string | null;
+  lease_expires_at: Timestamp | null;
+  resolved_count: number | null;
+  unresolved_count: number | null;
+  /** 0002: sources solved anew vs carried over unchanged. */
+  solved_count: number | null;
+  changed_count: number | null;
+  duration_ms: number | null;
+}
+
+export interface BinaryPackagesTable {
+  id: Id;
+  name: string;
+  epoch: Generated<number>;
+  version: string;
+  /** Debian: ''. */
+  release: Generated<string>;
+  arch: string;
+}
+
+export interface PackagesTable {
+  id: Id;
+  collection_id: number;
+  name: string;
+  tracked: Generated<boolean>;
+  blocked: Generated<boolean>;
+  arch_override: string[] | null;
+  manual_priority: Generated<number>;
+  static_priority: Generated<number>;
+  snooze_until: Timestamp | null;
+  state: Generated<PackageState>;
+  state_since: CreatedAt;
+  state_snapshot_id: number | null;
+  resolved: boolean | null;
+  last_resolution_id: number | null;
+  created_at: CreatedAt;
+}
+
+export interface PackageGroupsTable {
+  id: Id;
+  /** Owner's user id; null is the global namespace. */
+  namespace_user_id: number | null;
+  name: string;
+  description: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface PackageGroupMembersTable {
+  group_id: number;
+  package_name: string;
+}
+
+export interface PackageGroupMaintainersTable {
+  group_id: number;
+  user_id: number;
+}
+
+export interface ResolutionsTable {
+  id: Id;
+  package_id: number;
+  snapshot_id: number;
+  resolved: boolean;
+  /** libsolv's problems when unresolved (empty when resolved). */
+  problems: JsonbWithDefault<StoredProblem[]>;
+  root_cause: Jsonb<unknown> | null;
+  /** binary_packages ids: sorted, delta-encoded, compressed. */
+  buildroot: Bytes | null;
+  buildroot_size: number | null;
+  created_at: CreatedAt;
+}
+
+export interface DependencyChangesTable {
+  id: Id;
+  package_id: number;
+  snapshot_id: number;
+  baseline: DependencyChangeBaseline;
+  dependency_name: string;
+  /** Null iff kind is 'added'. */
+  previous_binary_package_id: number | null;
+  /** Null iff kind is 'removed'. */
+  current_binary_package_id: number | null;
+  kind: DependencyChangeKind;
+  /** 1 = direct build dependency; null = beyond the measured distance or base buildroot. */
+  distance: number | null;
+}
+
+export interface PackageStateChangesTable {
+  id: Id;
+  package_id: number;
+  snapshot_id: number | null;
+  previous_state: PackageState | null;
+  state: PackageState;
+  reason: Generated<string>;
+  at: CreatedAt;
+}
+
+/** Append-only: write only through src/events/event-log.ts. */
+export interface EventsTable {
+  id: Id;
+  type: string;
+  occurred_at: CreatedAt;
+  collection_id: number | null;
+  package_name: string | null;
+  payload: JsonbWithDefault<Record<string, unknown>>;
+}
+
+export interface EventLogStateTable {
+  singleton: Generated<boolean>;
+  pruned_through_id: Generated<number>;
+  pruned_at: Timestamp | null;
+}
+
+/** Written only by src/db/migrate.ts. */
+export interface SchemaMigrationsTable {
+  name: string;
+  checksum: string;
+  applied_at: CreatedAt;
+}
+
+export interface Schema {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  collections: CollectionsTable;
+  repository_blobs: RepositoryBlobsTable;
+  snapshots: SnapshotsTable;
+  binary_packages: BinaryPackagesTable;
+  packages: PackagesTable;
+  package_groups: PackageGroupsTable;
+  package_group_members: PackageGroupMembersTable;
+  package_group_maintainers: PackageGroupMaintainersTable;
+  resolutions: ResolutionsTable;
+  dependency_changes: DependencyChangesTable;
+  package_state_changes: PackageStateChangesTable;
+  events: EventsTable;
+  event_log_state: EventLogStateTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
+export type Collection = Selectable<CollectionsTable>;
+export type NewCollection = Insertable<CollectionsTable>;
+export type CollectionUpdate = Updateable<CollectionsTable>;
+export type RepositoryBlob = Selectable<RepositoryBlobsTable>;
+export type Snapshot = Selectable<SnapshotsTable>;
+export type BinaryPackageRow = Selectable<BinaryPackagesTable>;
+export type Package = Selectable<PackagesTable>;
+export type NewPackage = Insertable<PackagesTable>;
+export type PackageUpdate = Updateable<PackagesTable>;
+export type PackageGroup = Selectable<PackageGroupsTable>;
+export type Resolution = Selectable<ResolutionsTable>;
+export type DependencyChange = Selectable<DependencyChangesTable>;
+export type PackageStateChange = Selectable<PackageStateChangesTable>;
+export type EventRow = Selectable<EventsTable>;
