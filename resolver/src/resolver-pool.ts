@@ -1,0 +1,124 @@
+/**
+ * Resolves many sources in parallel: one worker thread (and WebAssembly instance) per core, each
+ * holding the same libsolv pool. Repositories are encoded once here into SharedArrayBuffers, so
+ * workers receive bytes without copies or object cloning. A pool stays warm across resolveAll calls.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ErrorCode, RippleError, type ErrorCode as Code } from '../../src/errors.ts';
+import { encodeRepository, type EncodedRepository } from './encoding.ts';
+import type { WorkerError, WorkerReply, WorkerRequest } from './resolver-worker.ts';
+import type { BaseSpec, Resolution, ResolveOptions } from './solver-pool.ts';
+import type { BinaryPackage, DistType, SourcePackage } from './types.ts';
+
+export interface ResolverPoolOptions {
+  /** Worker count; default os.availableParallelism(). */
+  size?: number;
+  distType: DistType;
+  arch: string;
+  repositories: { name: string; packages: BinaryPackage[] }[];
+  base?: BaseSpec;
+  /** Defaults for the base and for every resolveAll. */
+  options?: ResolveOptions;
+}
+
+const workerUrl = new URL('./resolver-worker-bootstrap.mjs', import.meta.url);
+
+function toShared(encoded: EncodedRepository): EncodedRepository {
+  const strings = new Uint8Array(new SharedArrayBuffer(encoded.strings.byteLength));
+  strings.set(encoded.strings);
+  const records = new Int32Array(new SharedArrayBuffer(encoded.records.byteLength));
+  records.set(encoded.records);
+  return { ...encoded, strings, records };
+}
+
+function toError(error: WorkerError): RippleError {
+  return new RippleError((error.code as Code | undefined) ?? ErrorCode.ResolverFailed, error.message, error.details ?? {});
+}
+
+class PoolWorker {
+  private pending: { resolve(reply: WorkerReply): void; reject(error: Error): void } | undefined;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if (reply.type === 'failed') pending?.reject(toError(reply.error));
+      else pending?.resolve(reply);
+    });
+    worker.on('error', (error) => this.fail(new RippleError(ErrorCode.ResolverFailed, `resolver worker crashed: ${error.message}`, {}, { cause: error })));
+    worker.on('exit', (code) => this.fail(new RippleError(ErrorCode.ResolverFailed, `resolver worker exited with code ${code}`)));
+  }
+
+  /** Workers answer one request at a time, so one pending slot suffices. */
+  request(message: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(message);
+    });
+  }
+
+  private fail(error: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(error);
+  }
+}
+
+export class ResolverPool {
+  private constructor(
+    private readonly workers: PoolWorker[],
+    private readonly options: ResolveOptions,
+    /** The base buildroot's resolution (from the first worker), when a base was given. */
+    readonly base: Resolution | undefined,
+  ) {}
+
+  static async create(options: ResolverPoolOptions): Promise<ResolverPool> {
+    const repositories = options.repositories.map(({ name, packages }) => ({ name, encoded: toShared(encodeRepository(name, packages)) }));
+    const size = Math.max(1, options.size ?? availableParallelism());
+    const workers = Array.from({ length: size }, () => new PoolWorker(new Worker(workerUrl, { execArgv: [] })));
+    const init: WorkerRequest = { type: 'init', distType: options.distType, arch: options.arch, repositories, base: options.base, options: options.options ?? {} };
+    try {
+      const replies = await Promise.all(workers.map((w) => w.request(init)));
+      const first = replies[0];
+      return new ResolverPool(workers, options.options ?? {}, first.type === 'ready' ? first.base : undefined);
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.worker.terminate()));
+      throw error;
+    }
+  }
+
+  /** Resolutions in the order of `sources`. Rejects with the first worker error (e.g. a broken base). */
+  async resolveAll(
+    sources: SourcePackage[],
+    { onProgress, options = this.options }: { onProgress?(done: number, total: number): void; options?: ResolveOptions } = {},
+  ): Promise<Resolution[]> {
+    const results: Resolution[] = new Array(sources.length);
+    // Small batches keep every worker busy until the end; larger ones cut message overhead.
+    const batch = Math.max(1, Math.min(32, Math.ceil(sources.length / (this.workers.length * 8))));
+    let next = 0;
+    let done = 0;
+    let id = 0;
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        while (next < sources.length) {
+          const start = next;
+          next = Math.min(sources.length, next + batch);
+          const reply = await worker.request({ type: 'batch', id: id++, sources: sources.slice(start, next), options }).catch((error: unknown) => {
+            next = sources.length; // the other workers stop after their current batch
+            throw error;
+          });
+          if (reply.type !== 'done') throw new RippleError(ErrorCode.ResolverFailed, `resolver worker answered '${reply.type}' to a batch`);
+          for (let i = 0; i < reply.results.length; i++) results[start + i] = reply.results[i];
+          done += reply.results.length;
+          onProgress?.(done, sources.length);
+        }
+      }),
+    );
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,533 @@
+/**
+ * Ingesting a collection's repositories: fingerprint check, claim, read, store content-addressed,
+ * resolve, compare with the previous resolutions, and commit the new snapshot with every
+ * resolution change, dependency change, state change and event in ONE transaction. A failure at
+ * any step before that commit leaves the previous snapshot active and the error on the collection.
+ *
+ * Many instances: the claim is the snapshot row in state 'ingesting' (one per collection, unique
+ * index) with a lease the holder renews; a second instance gets `busy` and never resolves the same
+ * snapshot; an expired lease (holder died) is failed by the next claimant.
+ */
+import { sql } from 'kysely';
+import type { BinaryPackage, SourcePackage } from '../../resolver/src/types.ts';
+import type { Db, Trx } from '../db/database.ts';
+import type { PackageState } from '../db/schema.ts';
+import { ErrorCode, RippleError } from '../errors.ts';
+import { appendEvents, type NewEvent } from '../events/event-log.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { decodeLayer, encodeLayer, LAYER_ENCODING } from '../repos/layer-codec.ts';
+import { readFingerprint, readLayers, stackLayers, type Snapshot, type SnapshotLayer } from '../repos/read-repository.ts';
+import { compareDebianVersions, compareRpmVersions } from '../repos/versions.ts';
+import { decodeBuildroot, encodeBuildroot } from './buildroot-codec.ts';
+import { distTypeOf, resolutionSettings, sourceLocations, type CollectionRow } from './collection-settings.ts';
+import { diffBuildroots, type BuildrootEntry, type DependencyChange } from './dependency-changes.ts';
+import { packageState } from './package-state.ts';
+import { binaryChanges, explainTransition, type RootCause } from './root-cause.ts';
+import { buildSources, nevra, SnapshotResolver, type BuildrootPackage, type ResolutionProblem, type SourceOutcome } from './snapshot-resolver.ts';
+
+export interface IngestOptions {
+  /** Who claims the work (host:pid); shown on the snapshot while it is being ingested. */
+  instance: string;
+  threads?: number;
+  /** Seconds a claim stays valid without renewal (renewed every third of it). Default 120. */
+  leaseSeconds?: number;
+  /** Ingest even when the repositories' fingerprint equals the active snapshot's. */
+  force?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  logger?: Logger;
+}
+
+export type IngestOutcome =
+  | { status: 'unchanged'; snapshotId: number | null }
+  | { status: 'busy'; heldBy: string | null }
+  | { status: 'failed'; snapshotId: number | null; error: string }
+  | {
+    status: 'ingested';
+    snapshotId: number;
+    sequence: number;
+    baseResolved: boolean;
+    solved: number;
+    changed: number;
+    stateChanges: number;
+    durationMs: number;
+  };
+
+interface PackageRow {
+  id: number;
+  name: string;
+  tracked: boolean;
+  blocked: boolean;
+  state: PackageState;
+  resolved: boolean | null;
+  last_resolution_id: number | null;
+  previous_resolved: boolean | null;
+  previous_problems: ResolutionProblem[] | null;
+  previous_buildroot: Buffer | null;
+}
+
+/** What one package gets in the new snapshot. */
+interface PackagePlan {
+  row: PackageRow;
+  source: SourcePackage | null;
+  resolved: boolean;
+  problems: ResolutionProblem[];
+  buildroot: Buffer | null;
+  members: BuildrootPackage[];
+  changed: boolean;
+  state: PackageState;
+  dependencyChanges: DependencyChange[];
+  rootCause: RootCause | null;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export async function ingestCollection(db: Db, collectionName: string, options: IngestOptions): Promise<IngestOutcome> {
+  const started = Date.now();
+  const collection = await db.selectFrom('collections').selectAll().where('name', '=', collectionName).executeTakeFirst();
+  if (!collection) throw new RippleError(ErrorCode.NotFound, `collection '${collectionName}' does not exist`, { what: 'collection', key: collectionName });
+  const logger = (options.logger ?? createLogger()).scope({ collection: collection.name });
+  const row = collection as unknown as CollectionRow & { id: number; current_snapshot_id: number | null; state: string };
+  const format = distTypeOf(collection.format);
+
+  let locations: string[];
+  let digest: string;
+  try {
+    locations = sourceLocations(row);
+    digest = (await readFingerprint(locations, format)).digest;
+  } catch (error) {
+    return recordFailure(db, row, null, error, logger);
+  }
+  const active = collection.current_snapshot_id === null ? undefined
+    : await db.selectFrom('snapshots').select(['id', 'fingerprint', 'blob_sha256s']).where('id', '=', collection.current_snapshot_id).executeTakeFirst();
+  if (!options.force && active && (active.fingerprint as { digest?: string }).digest === digest) {
+    await db.updateTable('collections').set({ last_polled_at: new Date(), regenerate_requested_at: null }).where('id', '=', row.id).execute();
+    return { status: 'unchanged', snapshotId: active.id };
+  }
+
+  const claim = await claimSnapshot(db, row.id, options);
+  if ('busy' in claim) return { status: 'busy', heldBy: claim.heldBy };
+  const { snapshotId, sequence } = claim;
+  const leaseSeconds = options.leaseSeconds ?? 120;
+  const renewal = setInterval(() => {
+    db.updateTable('snapshots').set({ lease_expires_at: new Date(Date.now() + leaseSeconds * 1000) })
+      .where('id', '=', snapshotId).where('state', '=', 'ingesting').execute()
+      .catch((error: unknown) => logger.warn('lease renewal failed', { snapshotId, error }));
+  }, (leaseSeconds * 1000) / 3);
+  renewal.unref();
+
+  try {
+    logger.info('ingest started', { snapshotId, sequence, layers: locations.length });
+    const layers = await readLayers(locations, format);
+    await storeLayers(db, layers, collection.format);
+    const snapshot = stackLayers(layers);
+    const settings = resolutionSettings(row);
+    const packages = await loadPackages(db, row.id);
+    const sources = new Map(buildSources(snapshot, settings).map((s) => [s.name, s]));
+
+    const resolver = await SnapshotResolver.open(snapshot, settings, { threads: options.threads });
+    let outcomes: SourceOutcome[] = [];
+    try {
+      if (resolver.base.resolved) {
+        const wanted = packages.filter((p) => p.tracked && !p.blocked && sources.has(p.name)).map((p) => sources.get(p.name)!);
+        outcomes = await resolver.resolve(wanted, options.onProgress);
+      }
+    } finally {
+      await resolver.close();
+    }
+
+    const previousBinaries = active ? await loadSnapshotBinaries(db, active.blob_sha256s) : null;
+    const plans = planPackages(packages, sources, outcomes, resolver.base.resolved);
+    const ids = await binaryIds(db, [
+      ...plans.flatMap((p) => p.members.map((m) => m.binary)),
+      ...(resolver.base.resolved ? resolver.base.buildroot.map((m) => m.binary) : []),
+    ]);
+    const previousEntries = await previousBuildroots(db, plans);
+    const compare = format === 'deb'
+      ? (a: BuildrootEntry, b: BuildrootEntry) => compareDebianVersions(debianEvr(a), debianEvr(b))
+      : (a: BuildrootEntry, b: BuildrootEntry) => compareRpmVersions(a, b);
+    const changes = previousBinaries ? binaryChanges(previousBinaries, snapshot.binaries) : [];
+    for (const plan of plans) {
+      if (!plan.row.tracked || plan.row.blocked) continue;
+      if (plan.resolved) plan.buildroot = encodeBuildroot(plan.members.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: m.distance, base: m.base })));
+      const previous = plan.row.previous_buildroot;
+      plan.changed = plan.row.last_resolution_id === null
+        || plan.row.previous_resolved !== plan.resolved
+        || (plan.resolved ? !previous || !previous.equals(plan.buildroot!) : JSON.stringify(plan.row.previous_problems) !== JSON.stringify(plan.problems));
+      if (!plan.changed) continue;
+      if (plan.resolved && plan.row.previous_resolved) {
+        plan.dependencyChanges = diffBuildroots(previousEntries.get(plan.row.id) ?? [], plan.members.map(entryOf), compare);
+      }
+      if (previousBinaries && plan.row.previous_resolved !== null && (plan.row.previous_resolved !== plan.resolved || !plan.resolved)) {
+        plan.rootCause = explainTransition(
+          plan.row.name,
+          plan.row.previous_resolved
+            ? { source: plan.source, buildroot: (previousEntries.get(plan.row.id) ?? []).map(binaryOfEntry) }
+            : { source: plan.source, problems: plan.row.previous_problems ?? [] },
+          plan.resolved ? { source: plan.source, buildroot: plan.members.map((m) => m.binary) } : { source: plan.source, problems: plan.problems },
+          changes,
+        );
+      }
+    }
+
+    const baseBuildroot = resolver.base.resolved
+      ? encodeBuildroot(resolver.base.buildroot.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: null, base: true })))
+      : null;
+    const result = await commitSnapshot(db, {
+      collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids,
+      base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
+      solved: outcomes.length, durationMs: Date.now() - started,
+    });
+    logger.info('ingest finished', { snapshotId, sequence, ...result, durationMs: Date.now() - started });
+    return { status: 'ingested', snapshotId, sequence, baseResolved: resolver.base.resolved, solved: outcomes.length, ...result, durationMs: Date.now() - started };
+  } catch (error) {
+    return recordFailure(db, row, snapshotId, error, logger);
+  } finally {
+    clearInterval(renewal);
+  }
+}
+
+const debianEvr = (e: BuildrootEntry) => (e.epoch ? `${e.epoch}:${e.version}` : e.version);
+const entryOf = (m: BuildrootPackage): BuildrootEntry => ({ ...pick(m.binary), distance: m.base ? null : m.distance });
+const pick = (b: { name: string; epoch: number; version: string; release: string; arch: string }) =>
+  ({ name: b.name, epoch: b.epoch, version: b.version, release: b.release, arch: b.arch });
+/** Root-cause analysis only needs names and provides of the old buildroot; stored entries have names. */
+const binaryOfEntry = (e: BuildrootEntry): BinaryPackage => ({
+  ...pick(e), provides: [], requires: [], conflicts: [], obsoletes: [], recommends: [], suggests: [], supplements: [], enhances: [],
+  files: [], essential: false, sourceName: '', sourceEvr: '',
+});
+
+async function claimSnapshot(db: Db, collectionId: number, options: IngestOptions): Promise<{ snapshotId: number; sequence: number } | { busy: true; heldBy: string | null }> {
+  const leaseSeconds = options.leaseSeconds ?? 120;
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await trx.updateTable('snapshots')
+        .set({ state: 'failed', error: sql<string>`'abandoned: the lease of ' || coalesce(claimed_by, 'an instance') || ' expired'` })
+        .where('collection_id', '=', collectionId).where('state', '=', 'ingesting').where('lease_expires_at', '<', new Date())
+        .execute();
+      const inserted = await trx.insertInto('snapshots')
+        .values({
+          collection_id: collectionId,
+          sequence: sql<number>`(select coalesce(max(sequence), 0) + 1 from snapshots where collection_id = ${collectionId})`,
+          state: 'ingesting',
+          claimed_by: options.instance,
+          lease_expires_at: new Date(Date.now() + leaseSeconds * 1000),
+        })
+        .returning(['id', 'sequence'])
+        .executeTakeFirstOrThrow();
+      return { snapshotId: inserted.id, sequence: inserted.sequence };
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    const holder = await db.selectFrom('snapshots').select('claimed_by').where('collection_id', '=', collectionId).where('state', '=', 'ingesting').executeTakeFirst();
+    return { busy: true, heldBy: holder?.claimed_by ?? null };
+  }
+}
+
+/** Stores layers not stored yet; content-addressed and immutable, so a later failure leaves nothing visible half-done. */
+async function storeLayers(db: Db, layers: SnapshotLayer[], format: 'rpm-md' | 'debian'): Promise<void> {
+  const existing = new Set((await db.selectFrom('repository_blobs').select('sha256').where('sha256', 'in', layers.map((l) => l.key)).execute()).map((r) => r.sha256));
+  for (const layer of layers) {
+    if (existing.has(layer.key)) continue;
+    const packages = encodeLayer(layer);
+    await db.insertInto('repository_blobs')
+      .values({ sha256: layer.key, format, encoding: LAYER_ENCODING, packages, raw_size: packages.length, package_count: layer.binaries.length + layer.sources.length })
+      .onConflict((oc) => oc.column('sha256').doNothing())
+      .execute();
+  }
+}
+
+/** The stacked binaries of a stored snapshot, read back from its blobs. */
+export async function loadSnapshotBinaries(db: Db, blobKeys: string[]): Promise<BinaryPackage[]> {
+  return (await loadSnapshot(db, blobKeys)).binaries;
+}
+
+export async function loadSnapshot(db: Db, blobKeys: string[]): Promise<Snapshot> {
+  const rows = await db.selectFrom('repository_blobs').select(['sha256', 'encoding', 'packages']).where('sha256', 'in', blobKeys).execute();
+  const byKey = new Map(rows.map((r) => [r.sha256, r]));
+  return stackLayers(blobKeys.map((k) => {
+    const blob = byKey.get(k);
+    if (!blob) throw new RippleError(ErrorCode.RepositoryUnreadable, `stored repository ${k} is missing`, { key: k });
+    return decodeLayer(blob.packages, blob.encoding, k);
+  }));
+}
+
+async function loadPackages(db: Db, collectionId: number): Promise<PackageRow[]> {
+  const rows = await db.selectFrom('packages as p')
+    .leftJoin('resolutions as r', 'r.id', 'p.last_resolution_id')
+    .select(['p.id', 'p.name', 'p.tracked', 'p.blocked', 'p.state', 'p.resolved', 'p.last_resolution_id',
+      'r.resolved as previous_resolved', 'r.problems as previous_problems', 'r.buildroot as previous_buildroot'])
+    .where('p.collection_id', '=', collectionId)
+    .orderBy('p.name')
+    .execute();
+  return rows as unknown as PackageRow[];
+}
+
+function planPackages(packages: PackageRow[], sources: Map<string, SourcePackage>, outcomes: SourceOutcome[], baseResolved: boolean): PackagePlan[] {
+  const byName = new Map(outcomes.map((o) => [o.source.name, o]));
+  return packages.map((row) => {
+    const plan: PackagePlan = {
+      row, source: sources.get(row.name) ?? null, resolved: row.resolved ?? false, problems: [], buildroot: null, members: [],
+      changed: false, state: row.state, dependencyChanges: [], rootCause: null,
+    };
+    if (!row.tracked || row.blocked || !baseResolved) {
+      // Not resolved in this snapshot: keep the last resolution; only flags decide the state.
+      plan.state = packageState({ blocked: row.blocked, tracked: row.tracked, resolved: row.resolved, previous: row.state });
+      return plan;
+    }
+    const outcome = byName.get(row.name);
+    if (!outcome) {
+      plan.resolved = false;
+      plan.problems = [{ sentences: [`source package ${row.name} is not in the collection's repositories`], packages: [], dependencies: [] }];
+    } else if (outcome.resolved) {
+      plan.resolved = true;
+      plan.members = outcome.buildroot;
+    } else {
+      plan.resolved = false;
+      plan.problems = outcome.problems;
+    }
+    plan.state = packageState({ blocked: false, tracked: true, resolved: plan.resolved, previous: row.state });
+    return plan;
+  });
+}
+
+/** Ids of the binary_packages flyweight rows for these binaries, inserting the missing ones. */
+async function binaryIds(db: Db, binaries: BinaryPackage[]): Promise<Map<string, number>> {
+  const unique = new Map<string, BinaryPackage>();
+  for (const b of binaries) unique.set(nevra(b), b);
+  const ids = new Map<string, number>();
+  const list = [...unique.values()];
+  // unnest() keeps one statement per chunk whatever its size; the chunk bounds transaction length.
+  for (let at = 0; at < list.length; at += 5000) {
+    const chunk = list.slice(at, at + 5000);
+    const columns = {
+      name: chunk.map((b) => b.name), epoch: chunk.map((b) => b.epoch), version: chunk.map((b) => b.version),
+      release: chunk.map((b) => b.release), arch: chunk.map((b) => b.arch),
+    };
+    await sql`
+      insert into binary_packages (name, epoch, version, release, arch)
+      select * from unnest(${columns.name}::text[], ${columns.epoch}::int[], ${columns.version}::text[], ${columns.release}::text[], ${columns.arch}::text[])
+      on conflict do nothing`.execute(db);
+    const { rows } = await sql<{ id: number; name: string; epoch: number; version: string; release: string; arch: string }>`
+      select b.id, b.name, b.epoch, b.version, b.release, b.arch
+      from binary_packages b
+      join unnest(${columns.name}::text[], ${columns.epoch}::int[], ${columns.version}::text[], ${columns.release}::text[], ${columns.arch}::text[])
+        as w(name, epoch, version, release, arch)
+        using (name, epoch, version, release, arch)`.execute(db);
+    for (const r of rows) ids.set(nevra(r), r.id);
+  }
+  return ids;
+}
+
+/** Previous buildroots (as entries with names and versions) of the packages whose result may have changed. */
+async function previousBuildroots(db: Db, plans: PackagePlan[]): Promise<Map<number, BuildrootEntry[]>> {
+  const decoded = new Map<number, { binaryId: number; distance: number | null; base: boolean }[]>();
+  for (const plan of plans) {
+    if (plan.row.previous_resolved && plan.row.previous_buildroot) decoded.set(plan.row.id, decodeBuildroot(plan.row.previous_buildroot));
+  }
+  const wanted = [...new Set([...decoded.values()].flatMap((members) => members.map((m) => m.binaryId)))];
+  const binaries = new Map<number, Omit<BuildrootEntry, 'distance'>>();
+  for (let at = 0; at < wanted.length; at += 20000) {
+    const rows = await db.selectFrom('binary_packages').selectAll().where('id', '=', sql<number>`any(${wanted.slice(at, at + 20000)}::bigint[])`).execute();
+    for (const r of rows) binaries.set(r.id, { name: r.name, epoch: r.epoch, version: r.version, release: r.release, arch: r.arch });
+  }
+  const entries = new Map<number, BuildrootEntry[]>();
+  for (const [packageId, members] of decoded) {
+    entries.set(packageId, members.map((m) => ({ ...binaries.get(m.binaryId)!, distance: m.base ? null : m.distance })));
+  }
+  return entries;
+}
+
+interface CommitInput {
+  collection: CollectionRow & { id: number; state: string; current_snapshot_id: number | null };
+  snapshotId: number;
+  sequence: number;
+  instance: string;
+  snapshot: Snapshot;
+  layers: SnapshotLayer[];
+  plans: PackagePlan[];
+  ids: Map<string, number>;
+  base: { resolved: true; buildroot: Buffer } | { resolved: false; problems: ResolutionProblem[] };
+  solved: number;
+  durationMs: number;
+}
+
+async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: number; stateChanges: number }> {
+  const { collection, snapshotId, sequence, plans } = input;
+  return db.transaction().execute(async (trx) => {
+    const mine = await trx.selectFrom('snapshots').select('id')
+      .where('id', '=', snapshotId).where('state', '=', 'ingesting').where('claimed_by', '=', input.instance)
+      .forUpdate().executeTakeFirst();
+    if (!mine) throw new RippleError(ErrorCode.Conflict, `snapshot ${sequence} of ${collection.name} was taken over (lease expired) before it could be stored`);
+
+    const changed = plans.filter((p) => p.changed);
+    const resolutionIds = await insertResolutions(trx, snapshotId, changed);
+    await insertDependencyChanges(trx, snapshotId, changed, input.ids);
+    const stateChanged = plans.filter((p) => p.state !== p.row.state);
+    await updatePackages(trx, snapshotId, plans, resolutionIds);
+    if (stateChanged.length) {
+      await trx.insertInto('package_state_changes').values(stateChanged.map((p) => ({
+        package_id: p.row.id, snapshot_id: snapshotId, previous_state: p.row.state, state: p.state,
+        reason: p.rootCause?.summary ?? (p.state === 'unresolved' ? p.problems[0]?.sentences[0] ?? '' : `snapshot ${sequence}`),
+      }))).execute();
+    }
+
+    const unresolved = plans.filter((p) => p.row.tracked && !p.row.blocked && !p.resolved).length;
+    await trx.updateTable('snapshots').set({ state: 'superseded' }).where('collection_id', '=', collection.id).where('state', '=', 'active').execute();
+    await trx.updateTable('snapshots').set({
+      state: 'active',
+      activated_at: new Date(),
+      fingerprint: JSON.stringify(input.snapshot.fingerprint),
+      blob_sha256s: input.layers.map((l) => l.key),
+      base_resolved: input.base.resolved,
+      base_problems: JSON.stringify(input.base.resolved ? [] : input.base.problems),
+      base_buildroot: input.base.resolved ? input.base.buildroot : null,
+      binary_count: input.snapshot.binaries.length,
+      source_count: input.snapshot.sources.length,
+      resolved_count: plans.length - unresolved,
+      unresolved_count: unresolved,
+      solved_count: input.solved,
+      changed_count: changed.length,
+      duration_ms: input.durationMs,
+      claimed_by: null,
+      lease_expires_at: null,
+    }).where('id', '=', snapshotId).execute();
+    const collectionState = input.base.resolved ? 'ok' : 'unresolved';
+    await trx.updateTable('collections').set({
+      current_snapshot_id: snapshotId, state: collectionState, last_error: null, last_error_at: null,
+      last_polled_at: new Date(), regenerate_requested_at: null, updated_at: new Date(),
+    }).where('id', '=', collection.id).execute();
+
+    const groups = await groupsOf(trx, stateChanged.map((p) => p.row.name));
+    const events: NewEvent[] = [];
+    const common = { collection: collection.name, collection_id: collection.id, snapshot: sequence };
+    if (collection.state !== collectionState) {
+      events.push({ type: 'collection.state.change', collectionId: collection.id, payload: {
+        ...common, old: collection.state, new: collectionState, collection_name: collection.name,
+        base_problems: input.base.resolved ? [] : input.base.problems,
+      } });
+    }
+    for (const p of changed) {
+      if (p.row.previous_resolved !== null && p.row.previous_resolved !== p.resolved) {
+        events.push({ type: 'package.buildability.change', collectionId: collection.id, packageName: p.row.name, payload: {
+          ...common, name: p.row.name, resolved: p.resolved, previous_resolved: p.row.previous_resolved,
+          root_cause: p.rootCause, problems: p.problems,
+        } });
+      }
+      if (p.dependencyChanges.length) {
+        events.push({ type: 'package.dependency.change', collectionId: collection.id, packageName: p.row.name, payload: {
+          ...common, name: p.row.name, count: p.dependencyChanges.length,
+          changes: p.dependencyChanges.slice(0, 50).map((c) => ({
+            name: c.name, kind: c.kind, distance: c.distance,
+            previous: c.previous && nevra(c.previous), current: c.current && nevra(c.current),
+          })),
+        } });
+      }
+    }
+    for (const p of stateChanged) {
+      events.push({ type: 'package.state.change', collectionId: collection.id, packageName: p.row.name, payload: {
+        ...common, name: p.row.name, old: p.row.state, new: p.state, repo: sequence, collection_name: collection.name,
+        groups: groups.get(p.row.name) ?? [], reason: p.rootCause?.summary ?? null,
+      } });
+    }
+    events.push({ type: 'snapshot.ingested', collectionId: collection.id, payload: {
+      ...common, snapshot_id: snapshotId, base_resolved: input.base.resolved, binaries: input.snapshot.binaries.length,
+      sources: input.snapshot.sources.length, solved: input.solved, changed: changed.length, state_changes: stateChanged.length,
+      unresolved, duration_ms: input.durationMs,
+    } });
+    await appendEvents(trx, events);
+    return { changed: changed.length, stateChanges: stateChanged.length };
+  });
+}
+
+async function insertResolutions(trx: Trx, snapshotId: number, changed: PackagePlan[]): Promise<Map<number, number>> {
+  const ids = new Map<number, number>();
+  for (let at = 0; at < changed.length; at += 2000) {
+    const rows = await trx.insertInto('resolutions').values(changed.slice(at, at + 2000).map((p) => ({
+      package_id: p.row.id,
+      snapshot_id: snapshotId,
+      resolved: p.resolved,
+      problems: JSON.stringify(p.problems),
+      root_cause: p.rootCause ? JSON.stringify(p.rootCause) : null,
+      buildroot: p.buildroot,
+      buildroot_size: p.resolved ? p.members.length : null,
+    }))).returning(['id', 'package_id']).execute();
+    for (const r of rows) ids.set(r.package_id, r.id);
+  }
+  return ids;
+}
+
+async function insertDependencyChanges(trx: Trx, snapshotId: number, changed: PackagePlan[], ids: Map<string, number>): Promise<void> {
+  // The previous versions were stored as binary_packages when their resolution was; look them up by NEVRA.
+  const previousNevras = [...new Set(changed.flatMap((p) => p.dependencyChanges.flatMap((c) => (c.previous ? [nevra(c.previous)] : []))))].filter((n) => !ids.has(n));
+  if (previousNevras.length) {
+    const rows = await sql<{ id: number; name: string; epoch: number; version: string; release: string; arch: string }>`
+      select id, name, epoch, version, release, arch from binary_packages
+      where (name || '-' || case when epoch > 0 then epoch || ':' else '' end || version || case when release <> '' then '-' || release else '' end || '.' || arch)
+        = any(${previousNevras}::text[])`.execute(trx);
+    for (const r of rows.rows) ids.set(nevra(r), r.id);
+  }
+  const rows = changed.flatMap((p) => dedupeByName(p.dependencyChanges).map((c) => ({
+    package_id: p.row.id,
+    snapshot_id: snapshotId,
+    baseline: 'previous_resolution' as const,
+    dependency_name: c.name,
+    previous_binary_package_id: c.previous ? ids.get(nevra(c.previous))! : null,
+    current_binary_package_id: c.current ? ids.get(nevra(c.current))! : null,
+    kind: c.kind,
+    distance: c.distance,
+  })));
+  for (let at = 0; at < rows.length; at += 5000) await trx.insertInto('dependency_changes').values(rows.slice(at, at + 5000)).execute();
+}
+
+/** The table keeps one row per dependency name and baseline; multilib pairs keep the nearest change. */
+function dedupeByName(changes: DependencyChange[]): DependencyChange[] {
+  const seen = new Set<string>();
+  return changes.filter((c) => !seen.has(c.name) && seen.add(c.name));
+}
+
+async function updatePackages(trx: Trx, snapshotId: number, plans: PackagePlan[], resolutionIds: Map<number, number>): Promise<void> {
+  const touched = plans.filter((p) => p.changed || p.state !== p.row.state);
+  for (let at = 0; at < touched.length; at += 5000) {
+    const chunk = touched.slice(at, at + 5000);
+    await sql`
+      update packages p set
+        resolved = v.resolved,
+        last_resolution_id = coalesce(v.resolution_id, p.last_resolution_id),
+        state = v.state,
+        state_since = case when v.state <> p.state then now() else p.state_since end,
+        state_snapshot_id = case when v.state <> p.state then ${snapshotId}::bigint else p.state_snapshot_id end
+      from unnest(${chunk.map((p) => p.row.id)}::bigint[], ${chunk.map((p) => p.resolved)}::boolean[],
+                  ${chunk.map((p) => resolutionIds.get(p.row.id) ?? null)}::bigint[], ${chunk.map((p) => p.state)}::text[])
+        as v(id, resolved, resolution_id, state)
+      where p.id = v.id`.execute(trx);
+  }
+}
+
+async function groupsOf(trx: Trx, names: string[]): Promise<Map<string, string[]>> {
+  const groups = new Map<string, string[]>();
+  if (names.length === 0) return groups;
+  const rows = await trx.selectFrom('package_group_members as m')
+    .innerJoin('package_groups as g', 'g.id', 'm.group_id')
+    .leftJoin('users as u', 'u.id', 'g.namespace_user_id')
+    .select(['m.package_name', 'g.name', 'u.name as namespace'])
+    .where('m.package_name', 'in', names)
+    .execute();
+  for (const r of rows) groups.set(r.package_name, [...(groups.get(r.package_name) ?? []), r.namespace ? `${r.namespace}/${r.name}` : r.name]);
+  return groups;
+}
+
+async function recordFailure(db: Db, collection: { id: number; name: string }, snapshotId: number | null, error: unknown, logger: Logger): Promise<IngestOutcome> {
+  if (!(error instanceof RippleError)) logger.error('ingest failed unexpectedly', { snapshotId, error });
+  else logger.warn('ingest failed', { snapshotId, error: error.message });
+  const message = error instanceof Error ? error.message : String(error);
+  await db.transaction().execute(async (trx) => {
+    if (snapshotId !== null) {
+      await trx.updateTable('snapshots').set({ state: 'failed', error: message, claimed_by: null, lease_expires_at: null })
+        .where('id', '=', snapshotId).where('state', '=', 'ingesting').execute();
+    }
+    await trx.updateTable('collections').set({ last_error: message, last_error_at: new Date(), last_polled_at: new Date(), regenerate_requested_at: null })
+      .where('id', '=', collection.id).execute();
+    await appendEvents(trx, [{ type: 'snapshot.failed', collectionId: collection.id, payload: { collection: collection.name, snapshot_id: snapshotId, error: message } }]);
+  });
+  return { status: 'failed', snapshotId, error: message };
+}
