@@ -363,3 +363,38 @@ EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs
   return header;
 }
 
+
+/*
+ * The providers of each dependency in `deps` (encoded like job dependencies), as libsolv's
+ * whatprovides sees them: [count, solvable...] per dependency. Incremental resolution uses it to
+ * tell whether a dependency is satisfied by the same packages in two snapshots.
+ */
+EMSCRIPTEN_KEEPALIVE int *ripple_whatprovides(Pool *pool, const char *strbuf, int nstrs, const int *deps, int ndeps)
+{
+  Id *strs;
+  Id p, pp;
+  int i, countat;
+
+  if (!pool->whatprovides)
+    pool_createwhatprovides(pool);
+  strs = intern_strings(pool, strbuf, nstrs);
+  queue_empty(&result);
+  textlen = 0;
+  for (i = 0; i < ndeps; i++)
+    {
+      Id dep = read_dep(pool, strs, &deps);
+      countat = result.count;
+      queue_push(&result, 0);
+      FOR_PROVIDES(p, pp, dep)
+        {
+          queue_push(&result, p);
+          result.elements[countat]++;
+        }
+    }
+  solv_free(strs);
+  header[0] = (int)(intptr_t)result.elements;
+  header[1] = result.count;
+  header[2] = (int)(intptr_t)text;
+  header[3] = textlen;
+  return header;
+}

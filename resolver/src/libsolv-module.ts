@@ -17,6 +17,7 @@ export interface LibsolvModule {
   _ripple_pool_free(pool: number): void;
   _ripple_add_repo(pool: number, name: number, strings: number, stringCount: number, records: number, packageCount: number): number;
   _ripple_solve(pool: number, strings: number, stringCount: number, jobs: number, jobCount: number, flags: number): number;
+  _ripple_whatprovides(pool: number, strings: number, stringCount: number, deps: number, depCount: number): number;
 }
 
 const buildFile = fileURLToPath(new URL('../build/libsolv.cjs', import.meta.url));

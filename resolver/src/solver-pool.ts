@@ -36,6 +36,7 @@ export interface ResolveOptions {
 export interface BaseSpec { install: Dependency[]; includeEssential?: boolean }
 
 const FLAG_WEAK = 1;
+const SYSTEM_SOLVABLE = 1;
 const STATE_UNREACHED = -1;
 const STATE_BASE = -2;
 
@@ -133,6 +134,32 @@ export class SolverPool {
     for (const dep of install) this.require(dep, 'install');
     for (const dep of conflicts) this.conflict(dep, 'conflicts');
     return this.solve(options);
+  }
+
+  /** The packages libsolv considers providers of each dependency (whatprovides), in pool order. */
+  providers(dependencies: Dependency[]): PackageRef[][] {
+    const mod = this.live();
+    this.jobs.reset();
+    for (const dep of dependencies) this.jobs.dependency(dep, 'providers');
+    const strings = copyIn(mod, this.jobs.stringBytes());
+    const deps = copyInInts(mod, this.jobs.intView());
+    const header = mod._ripple_whatprovides(this.pool, strings, this.jobs.stringCount, deps, dependencies.length);
+    mod._free(strings);
+    mod._free(deps);
+    const heap = mod.HEAP32;
+    const ints = heap.subarray(heap[header >> 2] >> 2, (heap[header >> 2] >> 2) + heap[(header >> 2) + 1]);
+    const result: PackageRef[][] = [];
+    for (let at = 0; at < ints.length;) {
+      const count = ints[at++];
+      const refs: PackageRef[] = [];
+      for (let i = 0; i < count; i++) {
+        const solvable = ints[at++];
+        // The system solvable provides libsolv's own capabilities; it belongs to no repository.
+        if (solvable !== SYSTEM_SOLVABLE) refs.push(this.ref(solvable));
+      }
+      result.push(refs);
+    }
+    return result;
   }
 
   /** Size of this thread's WebAssembly memory; it only grows, so a steady value means no leak. */

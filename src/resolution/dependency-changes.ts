@@ -13,6 +13,8 @@ export interface BuildrootEntry {
   arch: string;
   /** null for base members and members beyond the computed distance. */
   distance: number | null;
+  /** A member of the base buildroot. */
+  base?: boolean;
 }
 
 export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded';

@@ -18,12 +18,13 @@ import { createLogger, type Logger } from '../log.ts';
 import { decodeLayer, encodeLayer, LAYER_ENCODING } from '../repos/layer-codec.ts';
 import { readFingerprint, readLayers, stackLayers, type Snapshot, type SnapshotLayer } from '../repos/read-repository.ts';
 import { compareDebianVersions, compareRpmVersions } from '../repos/versions.ts';
-import { decodeBuildroot, encodeBuildroot } from './buildroot-codec.ts';
+import { decodeBuildroot, encodeBuildroot, type EncodedMember } from './buildroot-codec.ts';
 import { distTypeOf, resolutionSettings, sourceLocations, type CollectionRow } from './collection-settings.ts';
 import { diffBuildroots, type BuildrootEntry, type DependencyChange } from './dependency-changes.ts';
+import { planIncremental, type PreviousResult } from './incremental.ts';
 import { packageState } from './package-state.ts';
 import { binaryChanges, explainTransition, type RootCause } from './root-cause.ts';
-import { buildSources, nevra, SnapshotResolver, type BuildrootPackage, type ResolutionProblem, type SourceOutcome } from './snapshot-resolver.ts';
+import { buildSources, nevra, SnapshotResolver, type BuildrootPackage, type ResolutionProblem, type ResolutionSettings, type SourceOutcome } from './snapshot-resolver.ts';
 
 export interface IngestOptions {
   /** Who claims the work (host:pid); shown on the snapshot while it is being ingested. */
@@ -46,7 +47,11 @@ export type IngestOutcome =
     snapshotId: number;
     sequence: number;
     baseResolved: boolean;
+    /** Sources given to the solver; the rest of `tracked` carried over (see incremental.ts). */
     solved: number;
+    tracked: number;
+    /** Why every source was solved, when incremental resolution did not apply. */
+    fullReason: string | null;
     changed: number;
     stateChanges: number;
     durationMs: number;
@@ -98,7 +103,8 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     return recordFailure(db, row, null, error, logger);
   }
   const active = collection.current_snapshot_id === null ? undefined
-    : await db.selectFrom('snapshots').select(['id', 'fingerprint', 'blob_sha256s']).where('id', '=', collection.current_snapshot_id).executeTakeFirst();
+    : await db.selectFrom('snapshots').select(['id', 'fingerprint', 'blob_sha256s', 'base_resolved', 'base_buildroot'])
+      .where('id', '=', collection.current_snapshot_id).executeTakeFirst();
   if (!options.force && active && (active.fingerprint as { digest?: string }).digest === digest) {
     await db.updateTable('collections').set({ last_polled_at: new Date(), regenerate_requested_at: null }).where('id', '=', row.id).execute();
     return { status: 'unchanged', snapshotId: active.id };
@@ -123,41 +129,65 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     const settings = resolutionSettings(row);
     const packages = await loadPackages(db, row.id);
     const sources = new Map(buildSources(snapshot, settings).map((s) => [s.name, s]));
+    const previousEntries = await previousBuildroots(db, packages);
+    // The previous snapshot as stored (its repositories may be gone upstream by now).
+    const previous = active ? await loadSnapshot(db, active.blob_sha256s) : null;
+    const sameSettings = active !== undefined && canonicalJson((active.fingerprint as { settings?: unknown }).settings) === canonicalJson(settings);
 
     const resolver = await SnapshotResolver.open(snapshot, settings, { threads: options.threads });
     let outcomes: SourceOutcome[] = [];
+    let fullReason: string | null = 'first snapshot';
+    let solvedCount = 0;
     try {
       if (resolver.base.resolved) {
         const wanted = packages.filter((p) => p.tracked && !p.blocked && sources.has(p.name)).map((p) => sources.get(p.name)!);
-        outcomes = await resolver.resolve(wanted, options.onProgress);
+        let toSolve = wanted;
+        let carried = new Map<string, BuildrootPackage[]>();
+        if (previous && active?.base_resolved && active.base_buildroot && sameSettings) {
+          const plan = await planIncremental({
+            distType: format,
+            settings,
+            previous: { binaries: previous.binaries, base: await previousBase(db, active.base_buildroot, previous.binaries) },
+            current: { binaries: snapshot.binaries, base: resolver.base.buildroot.map((m) => m.binary) },
+            sources: wanted,
+            previousResults: previousResults(packages, previousEntries, previous, settings),
+          });
+          toSolve = plan.solve;
+          carried = plan.carried;
+          fullReason = plan.fullReason;
+        } else if (previous) {
+          fullReason = sameSettings ? 'the previous base buildroot was broken' : 'the resolution settings changed';
+        }
+        const solved = await resolver.resolve(toSolve, options.onProgress);
+        const byName = new Map(solved.map((o) => [o.source.name, o]));
+        outcomes = wanted.map((source) => byName.get(source.name) ?? { source, resolved: true, buildroot: carried.get(source.name)! });
+        solvedCount = solved.length;
       }
     } finally {
       await resolver.close();
     }
 
-    const previousBinaries = active ? await loadSnapshotBinaries(db, active.blob_sha256s) : null;
     const plans = planPackages(packages, sources, outcomes, resolver.base.resolved);
     const ids = await binaryIds(db, [
       ...plans.flatMap((p) => p.members.map((m) => m.binary)),
       ...(resolver.base.resolved ? resolver.base.buildroot.map((m) => m.binary) : []),
     ]);
-    const previousEntries = await previousBuildroots(db, plans);
     const compare = format === 'deb'
       ? (a: BuildrootEntry, b: BuildrootEntry) => compareDebianVersions(debianEvr(a), debianEvr(b))
       : (a: BuildrootEntry, b: BuildrootEntry) => compareRpmVersions(a, b);
-    const changes = previousBinaries ? binaryChanges(previousBinaries, snapshot.binaries) : [];
+    const changes = previous ? binaryChanges(previous.binaries, snapshot.binaries) : [];
     for (const plan of plans) {
       if (!plan.row.tracked || plan.row.blocked) continue;
       if (plan.resolved) plan.buildroot = encodeBuildroot(plan.members.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: m.distance, base: m.base })));
       const previous = plan.row.previous_buildroot;
       plan.changed = plan.row.last_resolution_id === null
         || plan.row.previous_resolved !== plan.resolved
-        || (plan.resolved ? !previous || !previous.equals(plan.buildroot!) : JSON.stringify(plan.row.previous_problems) !== JSON.stringify(plan.problems));
+        || (plan.resolved ? !previous || !previous.equals(plan.buildroot!) : canonicalJson(plan.row.previous_problems) !== canonicalJson(plan.problems));
       if (!plan.changed) continue;
       if (plan.resolved && plan.row.previous_resolved) {
         plan.dependencyChanges = diffBuildroots(previousEntries.get(plan.row.id) ?? [], plan.members.map(entryOf), compare);
       }
-      if (previousBinaries && plan.row.previous_resolved !== null && (plan.row.previous_resolved !== plan.resolved || !plan.resolved)) {
+      if (previous && plan.row.previous_resolved !== null && (plan.row.previous_resolved !== plan.resolved || !plan.resolved)) {
         plan.rootCause = explainTransition(
           plan.row.name,
           plan.row.previous_resolved
@@ -175,16 +205,23 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     const result = await commitSnapshot(db, {
       collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids,
       base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
-      solved: outcomes.length, durationMs: Date.now() - started,
+      settings, solved: solvedCount, durationMs: Date.now() - started,
     });
-    logger.info('ingest finished', { snapshotId, sequence, ...result, durationMs: Date.now() - started });
-    return { status: 'ingested', snapshotId, sequence, baseResolved: resolver.base.resolved, solved: outcomes.length, ...result, durationMs: Date.now() - started };
+    logger.info('ingest finished', { snapshotId, sequence, solved: solvedCount, tracked: outcomes.length, fullReason, ...result, durationMs: Date.now() - started });
+    return {
+      status: 'ingested', snapshotId, sequence, baseResolved: resolver.base.resolved, solved: solvedCount, tracked: outcomes.length,
+      fullReason, ...result, durationMs: Date.now() - started,
+    };
   } catch (error) {
     return recordFailure(db, row, snapshotId, error, logger);
   } finally {
     clearInterval(renewal);
   }
 }
+
+/** JSON with object keys sorted: jsonb does not keep key order, so compare canonical forms. */
+const canonicalJson = (value: unknown) => JSON.stringify(value, (_key, v: unknown) =>
+  v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v);
 
 const debianEvr = (e: BuildrootEntry) => (e.epoch ? `${e.epoch}:${e.version}` : e.version);
 const entryOf = (m: BuildrootPackage): BuildrootEntry => ({ ...pick(m.binary), distance: m.base ? null : m.distance });
@@ -234,11 +271,6 @@ async function storeLayers(db: Db, layers: SnapshotLayer[], format: 'rpm-md' | '
       .onConflict((oc) => oc.column('sha256').doNothing())
       .execute();
   }
-}
-
-/** The stacked binaries of a stored snapshot, read back from its blobs. */
-export async function loadSnapshotBinaries(db: Db, blobKeys: string[]): Promise<BinaryPackage[]> {
-  return (await loadSnapshot(db, blobKeys)).binaries;
 }
 
 export async function loadSnapshot(db: Db, blobKeys: string[]): Promise<Snapshot> {
@@ -318,23 +350,52 @@ async function binaryIds(db: Db, binaries: BinaryPackage[]): Promise<Map<string,
   return ids;
 }
 
-/** Previous buildroots (as entries with names and versions) of the packages whose result may have changed. */
-async function previousBuildroots(db: Db, plans: PackagePlan[]): Promise<Map<number, BuildrootEntry[]>> {
-  const decoded = new Map<number, { binaryId: number; distance: number | null; base: boolean }[]>();
-  for (const plan of plans) {
-    if (plan.row.previous_resolved && plan.row.previous_buildroot) decoded.set(plan.row.id, decodeBuildroot(plan.row.previous_buildroot));
+/** The previous buildroot of every package that has one, as entries with names and versions. */
+async function previousBuildroots(db: Db, packages: PackageRow[]): Promise<Map<number, BuildrootEntry[]>> {
+  const decoded = new Map<number, EncodedMember[]>();
+  for (const row of packages) {
+    if (row.previous_resolved && row.previous_buildroot) decoded.set(row.id, decodeBuildroot(row.previous_buildroot));
   }
-  const wanted = [...new Set([...decoded.values()].flatMap((members) => members.map((m) => m.binaryId)))];
+  const binaries = await binaryEntries(db, [...decoded.values()].flatMap((members) => members.map((m) => m.binaryId)));
+  const entries = new Map<number, BuildrootEntry[]>();
+  for (const [packageId, members] of decoded) {
+    entries.set(packageId, members.map((m) => ({ ...binaries.get(m.binaryId)!, distance: m.base ? null : m.distance, base: m.base })));
+  }
+  return entries;
+}
+
+async function binaryEntries(db: Db, ids: number[]): Promise<Map<number, Omit<BuildrootEntry, 'distance'>>> {
+  const wanted = [...new Set(ids)];
   const binaries = new Map<number, Omit<BuildrootEntry, 'distance'>>();
   for (let at = 0; at < wanted.length; at += 20000) {
     const rows = await db.selectFrom('binary_packages').selectAll().where('id', '=', sql<number>`any(${wanted.slice(at, at + 20000)}::bigint[])`).execute();
     for (const r of rows) binaries.set(r.id, { name: r.name, epoch: r.epoch, version: r.version, release: r.release, arch: r.arch });
   }
-  const entries = new Map<number, BuildrootEntry[]>();
-  for (const [packageId, members] of decoded) {
-    entries.set(packageId, members.map((m) => ({ ...binaries.get(m.binaryId)!, distance: m.base ? null : m.distance })));
+  return binaries;
+}
+
+/** The previous snapshot's base buildroot as binaries of that snapshot. */
+async function previousBase(db: Db, encoded: Uint8Array, binaries: BinaryPackage[]): Promise<BinaryPackage[] | null> {
+  const byNevra = new Map(binaries.map((b) => [nevra(b), b]));
+  const entries = await binaryEntries(db, decodeBuildroot(encoded).map((m) => m.binaryId));
+  const base = [...entries.values()].map((e) => byNevra.get(nevra(e)));
+  return base.every((b) => b !== undefined) ? (base as BinaryPackage[]) : null;
+}
+
+/** Previous resolved results in terms of the previous snapshot's binaries, for incremental resolution. */
+function previousResults(packages: PackageRow[], entries: Map<number, BuildrootEntry[]>, previous: Snapshot, settings: ResolutionSettings): Map<string, PreviousResult> {
+  const byNevra = new Map(previous.binaries.map((b) => [nevra(b), b]));
+  const sources = new Map(buildSources(previous, settings).map((s) => [s.name, s]));
+  const results = new Map<string, PreviousResult>();
+  for (const row of packages) {
+    const members = entries.get(row.id);
+    const source = sources.get(row.name);
+    if (!row.previous_resolved || !members || !source) continue;
+    const mapped = members.map((m) => ({ binary: byNevra.get(nevra(m))!, distance: m.distance, base: m.base === true }));
+    // A member missing from the stored snapshot cannot be carried over: solve that source again.
+    if (mapped.every((m) => m.binary !== undefined)) results.set(row.name, { source, resolved: true, members: mapped });
   }
-  return entries;
+  return results;
 }
 
 interface CommitInput {
@@ -347,6 +408,7 @@ interface CommitInput {
   plans: PackagePlan[];
   ids: Map<string, number>;
   base: { resolved: true; buildroot: Buffer } | { resolved: false; problems: ResolutionProblem[] };
+  settings: ResolutionSettings;
   solved: number;
   durationMs: number;
 }
@@ -376,7 +438,8 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
     await trx.updateTable('snapshots').set({
       state: 'active',
       activated_at: new Date(),
-      fingerprint: JSON.stringify(input.snapshot.fingerprint),
+      // The settings resolved with: incremental resolution only compares like with like.
+      fingerprint: JSON.stringify({ ...input.snapshot.fingerprint, settings: input.settings }),
       blob_sha256s: input.layers.map((l) => l.key),
       base_resolved: input.base.resolved,
       base_problems: JSON.stringify(input.base.resolved ? [] : input.base.problems),

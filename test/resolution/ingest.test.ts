@@ -65,6 +65,17 @@ for (const backend of databaseBackends()) {
     assert.is((await readEvents(database.db, { afterId: 0, limit: 1000 })).length, before.length);
   });
 
+  it('forced re-ingest of the same repositories: incremental resolution solves only the unresolved sources', async () => {
+    const last = (await readEvents(database.db, { afterId: 0, limit: 1000 })).at(-1)!.id;
+    const outcome = await ingest(true);
+    assert.is(outcome.status, 'ingested', JSON.stringify(outcome));
+    if (outcome.status !== 'ingested') return;
+    assert.is(outcome.fullReason, null);
+    assert.is(outcome.solved, 3, 'nosuch, clash and newthing are solved again; the rest carry over');
+    assert.is(outcome.changed, 0);
+    assert.equal((await readEvents(database.db, { afterId: last, limit: 100 })).map((e) => e.type), ['snapshot.ingested']);
+  });
+
   it('v1 -> v2: baz becomes unresolvable with its root cause, newthing resolvable, dependency changes recorded', async () => {
     const last = (await readEvents(database.db, { afterId: 0, limit: 1000 })).at(-1)!.id;
     await database.db.updateTable('collections').set({ sources: JSON.stringify([{ url: repos.v2 }]) }).where('id', '=', collectionId).execute();

@@ -1,0 +1,252 @@
+/**
+ * Incremental resolution: which sources a snapshot change can affect, and the carried-over result
+ * of every other one.
+ *
+ * A resolution depends only on the packages libsolv can reach from the source's jobs (its build
+ * dependencies and the base buildroot) through dependencies, and on which packages provide each
+ * dependency it meets on the way. So a source keeps its result, with every member replaced by its
+ * counterpart, when nothing it can reach changed in a way the solver could notice:
+ *
+ * - Binaries are paired across the snapshots: unchanged ones by NEVRA, changed ones by (name, arch)
+ *   when each side has exactly one. A changed pair is *transparent* when the new package provides
+ *   the same capability names and files, has the same flags, and its dependencies are satisfied by
+ *   the counterparts of whatever satisfied the old one's (libc6-dev's `libc6 (= <its version>)`
+ *   pin is transparent when both libc6 and libc6-dev move together). Other changes (added,
+ *   removed, non-transparent) are *tainted*.
+ * - A dependency leaf naming a capability of a changed package is *stable* when libsolv's
+ *   whatprovides gives the counterparts of its old providers (a `Breaks: libc6 (<< X)` flips).
+ * - Dirtiness spreads backwards from tainted packages and unstable leaves by capability name over
+ *   requires, conflicts and obsoletes (conservative: a name match is enough).
+ * - A source is re-solved when it is new, was unresolved, its own dependencies changed, one of its
+ *   leaves or previous buildroot members is dirty, or the base buildroot is.
+ *
+ * Weak dependencies make supplements pull packages in from outside that closure; with them on
+ * everything is re-solved. test/resolution/incremental.test.ts checks the result against a full
+ * re-resolution on randomised snapshot changes.
+ */
+import { SolverPool } from '../../resolver/src/index.ts';
+import type { BinaryPackage, Dependency, DistType, SimpleDependency, SourcePackage } from '../../resolver/src/types.ts';
+import { nevra, type BuildrootPackage, type ResolutionSettings } from './snapshot-resolver.ts';
+
+export interface PreviousResult {
+  /** The source as it was resolved (reduced build dependencies). */
+  source: SourcePackage;
+  resolved: boolean;
+  /** Members of the previous buildroot, as binaries of the previous snapshot. */
+  members: BuildrootPackage[];
+}
+
+export interface IncrementalInput {
+  distType: DistType;
+  settings: ResolutionSettings;
+  previous: { binaries: BinaryPackage[]; base: BinaryPackage[] | null };
+  current: { binaries: BinaryPackage[]; base: BinaryPackage[] | null };
+  /** Sources to resolve in the current snapshot. */
+  sources: SourcePackage[];
+  previousResults: Map<string, PreviousResult>;
+}
+
+export interface IncrementalPlan {
+  /** Sources that must be solved anew. */
+  solve: SourcePackage[];
+  /** Everything else: the previous buildroot with members mapped to the current snapshot. */
+  carried: Map<string, BuildrootPackage[]>;
+  /** Why the whole snapshot was re-solved, when it was. */
+  fullReason: string | null;
+}
+
+const identity = (b: BinaryPackage) => `${b.name}\0${b.arch}`;
+const content = (b: BinaryPackage) =>
+  JSON.stringify([nevra(b), b.provides, b.requires, b.conflicts, b.obsoletes, b.recommends, b.supplements, b.files, b.essential, b.multiArch]);
+
+export function leaves(dep: Dependency): SimpleDependency[] {
+  return 'op' in dep ? [...dep.args.flatMap(leaves), ...(dep.otherwise ? leaves(dep.otherwise) : [])] : [dep];
+}
+
+const leafKey = (d: SimpleDependency) => (d.relation ? `${d.name} ${d.relation} ${d.evr}` : d.name);
+
+function capabilityNames(b: BinaryPackage): string[] {
+  return [b.name, ...b.provides.flatMap(leaves).map((d) => d.name), ...b.files];
+}
+
+function relevantDependencies(b: BinaryPackage): Dependency[] {
+  return [...b.requires, ...b.conflicts, ...b.obsoletes];
+}
+
+const sourceDependencies = (s: SourcePackage) => [...s.buildRequires, ...s.buildConflicts];
+
+export async function planIncremental(input: IncrementalInput): Promise<IncrementalPlan> {
+  const full = (reason: string): IncrementalPlan => ({ solve: input.sources, carried: new Map(), fullReason: reason });
+  if (input.settings.weakDependencies) return full('weak dependencies are on');
+  const { previous, current } = input;
+  const [previousBaseList, currentBaseList] = [previous.base, current.base];
+  if (!previousBaseList || !currentBaseList) return full('no resolved base buildroot to compare');
+  // Unchanged means the same NEVRA with the same metadata: a rebuild under the same version
+  // (possible across rpm repositories) is a change like any other.
+  const currentByContent = new Map(current.binaries.map((b) => [content(b), b]));
+  const previousByContent = new Map(previous.binaries.map((b) => [content(b), b]));
+  const counts = (list: BinaryPackage[]) => {
+    const map = new Map<string, number>();
+    for (const b of list) map.set(identity(b), (map.get(identity(b)) ?? 0) + 1);
+    return map;
+  };
+  const previousCount = counts(previous.binaries);
+  const currentCount = counts(current.binaries);
+
+  // Pair changed binaries; sigma maps previous binaries to their current counterparts.
+  const sigma = new Map<BinaryPackage, BinaryPackage>();
+  const removed: BinaryPackage[] = [];
+  const added = current.binaries.filter((b) => !previousByContent.has(content(b)));
+  const addedByIdentity = new Map(added.map((b) => [identity(b), b]));
+  const pairs: [BinaryPackage, BinaryPackage][] = [];
+  for (const old of previous.binaries) {
+    const same = currentByContent.get(content(old));
+    if (same) {
+      sigma.set(old, same);
+      continue;
+    }
+    const partner = addedByIdentity.get(identity(old));
+    if (partner && previousCount.get(identity(old)) === 1 && currentCount.get(identity(old)) === 1) {
+      sigma.set(old, partner);
+      pairs.push([old, partner]);
+    } else removed.push(old);
+  }
+  const paired = new Set(pairs.map(([, now]) => now));
+  const changed = [...removed, ...added, ...pairs.map(([old]) => old)];
+  if (changed.length === 0) return { solve: input.sources.filter((s) => mustSolveRegardless(s, input)), carried: carryAll(input, sigma), fullReason: null };
+
+  // Capabilities of changed packages: the only names whose providers can differ.
+  const touched = new Set(changed.flatMap(capabilityNames));
+
+  // libsolv evaluates every leaf naming a touched capability, on both sides, in one small pool
+  // holding only packages that provide a touched name (no other package can match such a leaf).
+  const candidates = (list: BinaryPackage[]) => list.filter((b) => capabilityNames(b).some((n) => touched.has(n)));
+  const previousCandidates = candidates(previous.binaries);
+  const currentCandidates = candidates(current.binaries);
+  // Leaves of unchanged packages and of sources must be stable themselves; leaves of changed
+  // pairs are compared pair-wise instead (`libc (= 1)` becoming `libc (= 2)` is fine).
+  const leafSet = new Map<string, SimpleDependency>();
+  const checked = new Set<string>();
+  const collect = (deps: Dependency[], mustBeStable: boolean) => {
+    for (const leaf of deps.flatMap(leaves)) {
+      if (!touched.has(leaf.name)) continue;
+      leafSet.set(leafKey(leaf), leaf);
+      if (mustBeStable) checked.add(leafKey(leaf));
+    }
+  };
+  const unchanged = current.binaries.filter((b) => previousByContent.has(content(b)));
+  for (const b of unchanged) collect(relevantDependencies(b), true);
+  for (const s of input.sources) collect(sourceDependencies(s), true);
+  for (const [old, now] of pairs) {
+    collect(relevantDependencies(old), false);
+    collect(relevantDependencies(now), false);
+  }
+  const leafList = [...leafSet.values()];
+  const pool = await SolverPool.create({ distType: input.distType, arch: input.settings.arch });
+  let providers: { repository: number; index: number }[][];
+  try {
+    pool.addRepository('previous', previousCandidates);
+    pool.addRepository('current', currentCandidates);
+    providers = pool.providers(leafList);
+  } finally {
+    pool.free();
+  }
+  // Provider sets as sorted current NEVRAs: previous providers through sigma ('-' = gone).
+  const before = new Map<string, string>();
+  const after = new Map<string, string>();
+  leafList.forEach((leaf, i) => {
+    const old: string[] = [];
+    const now: string[] = [];
+    for (const ref of providers[i]!) {
+      if (ref.repository === 0) {
+        const counterpart = sigma.get(previousCandidates[ref.index]!);
+        old.push(counterpart ? nevra(counterpart) : `-${nevra(previousCandidates[ref.index]!)}`);
+      } else now.push(nevra(currentCandidates[ref.index]!));
+    }
+    before.set(leafKey(leaf), old.sort().join(' '));
+    after.set(leafKey(leaf), now.sort().join(' '));
+  });
+  const unstable = new Set([...checked].filter((k) => before.get(k) !== after.get(k)));
+
+  // Transparency of changed pairs: same capabilities, same dependency structure up to providers.
+  const signature = (dep: Dependency, side: Map<string, string>): string => {
+    if (!('op' in dep)) return touched.has(dep.name) ? `{${side.get(leafKey(dep))}}` : leafKey(dep);
+    return `(${dep.op} ${dep.args.map((a) => signature(a, side)).join(', ')}${dep.otherwise ? ` else ${signature(dep.otherwise, side)}` : ''})`;
+  };
+  const kinds = (b: BinaryPackage, side: Map<string, string>) =>
+    [b.requires, b.conflicts, b.obsoletes].map((deps) => deps.map((d) => signature(d, side)).sort().join('; ')).join(' | ');
+  const tainted: BinaryPackage[] = [...removed, ...added.filter((b) => !paired.has(b))];
+  for (const [old, now] of pairs) {
+    const transparent = old.essential === now.essential && old.multiArch === now.multiArch
+      && [...new Set(capabilityNames(old))].sort().join('\n') === [...new Set(capabilityNames(now))].sort().join('\n')
+      && kinds(old, before) === kinds(now, after);
+    if (!transparent) tainted.push(old, now);
+  }
+
+  // Spread dirtiness backwards by capability name.
+  const dependents = new Map<string, BinaryPackage[]>();
+  for (const b of current.binaries) {
+    for (const name of new Set(relevantDependencies(b).flatMap(leaves).map((l) => l.name))) {
+      const list = dependents.get(name);
+      if (list) list.push(b);
+      else dependents.set(name, [b]);
+    }
+  }
+  const dirty = new Set<BinaryPackage>();
+  const dirtyNames = new Set<string>();
+  const queue: string[] = [];
+  const markName = (name: string) => {
+    if (!dirtyNames.has(name)) {
+      dirtyNames.add(name);
+      queue.push(name);
+    }
+  };
+  const markPackage = (b: BinaryPackage) => {
+    if (dirty.has(b)) return;
+    dirty.add(b);
+    for (const name of capabilityNames(b)) markName(name);
+  };
+  for (const b of tainted) markPackage(b);
+  for (const key of unstable) markName(leafSet.get(key)!.name);
+  for (const b of unchanged) {
+    if (relevantDependencies(b).flatMap(leaves).some((l) => unstable.has(leafKey(l)))) markPackage(b);
+  }
+  while (queue.length) for (const b of dependents.get(queue.pop()!) ?? []) markPackage(b);
+
+  const isDirtyLeaf = (l: SimpleDependency) => dirtyNames.has(l.name) || unstable.has(leafKey(l));
+  const mapped = (list: BinaryPackage[]) => list.map((b) => sigma.get(b));
+  const previousBase = mapped(previousBaseList);
+  const baseDirty = previousBase.some((b) => !b || dirty.has(b))
+    || previousBase.map((b) => nevra(b!)).sort().join('\n') !== currentBaseList.map(nevra).sort().join('\n');
+  if (baseDirty) return full('the base buildroot changed');
+
+  const solve: SourcePackage[] = [];
+  const carried = new Map<string, BuildrootPackage[]>();
+  for (const source of input.sources) {
+    const last = input.previousResults.get(source.name);
+    if (mustSolveRegardless(source, input) || !last
+      || sourceDependencies(source).flatMap(leaves).some(isDirtyLeaf)
+      || last.members.some((m) => { const now = sigma.get(m.binary); return !now || dirty.has(now) || dirty.has(m.binary); })) {
+      solve.push(source);
+      continue;
+    }
+    carried.set(source.name, last.members.map((m) => ({ ...m, binary: sigma.get(m.binary)! })));
+  }
+  return { solve, carried, fullReason: null };
+}
+
+/** New sources, previously unresolved ones, and ones whose own dependencies changed are always solved. */
+function mustSolveRegardless(source: SourcePackage, input: IncrementalInput): boolean {
+  const last = input.previousResults.get(source.name);
+  if (!last || !last.resolved) return true;
+  return JSON.stringify(sourceDependencies(last.source)) !== JSON.stringify(sourceDependencies(source));
+}
+
+function carryAll(input: IncrementalInput, sigma: Map<BinaryPackage, BinaryPackage>): Map<string, BuildrootPackage[]> {
+  const carried = new Map<string, BuildrootPackage[]>();
+  for (const source of input.sources) {
+    if (mustSolveRegardless(source, input)) continue;
+    carried.set(source.name, input.previousResults.get(source.name)!.members.map((m) => ({ ...m, binary: sigma.get(m.binary)! })));
+  }
+  return carried;
+}
