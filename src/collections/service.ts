@@ -7,7 +7,9 @@ import { sql } from 'kysely';
 import { withTransaction, type Db, type Trx } from '../db/database.ts';
 import type { Collection, CollectionFormat, Package, PackageGroup } from '../db/schema.ts';
 import { ErrorCode, RippleError, invalidInput, notFound } from '../errors.ts';
-import { appendEvents } from '../events/event-log.ts';
+import { appendEvents, type NewEvent } from '../events/event-log.ts';
+import { REGENERATE_CHANNEL } from '../repos/watcher.ts';
+import { packageState } from '../resolution/package-state.ts';
 import {
   expectArray, expectBoolean, expectDate, expectEnum, expectInteger, expectKeys, expectNumber, expectObject, expectPackageName,
   expectString, maxName, nullable, optional, type JsonObject,
@@ -175,15 +177,22 @@ export async function deleteCollection(db: Db, name: string): Promise<void> {
 export async function requestRegeneration(db: Db, name: string): Promise<Collection> {
   return withTransaction(db, async (trx) => {
     const row = await lockCollection(trx, name);
-    const after = await trx
-      .updateTable('collections')
-      .set({ regenerate_requested_at: sql<Date>`coalesce(regenerate_requested_at, now())` })
-      .where('id', '=', row.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const after = await markForRegeneration(trx, row.id);
     await appendEvents(trx, [{ type: 'collection.change', collectionId: row.id, payload: { action: 'regenerate_requested', collection: name } }]);
     return after;
   });
+}
+
+/** Asks the watchers to look at the collection now; the NOTIFY wakes them when the transaction commits. */
+async function markForRegeneration(trx: Trx, collectionId: number): Promise<Collection> {
+  const after = await trx
+    .updateTable('collections')
+    .set({ regenerate_requested_at: sql<Date>`coalesce(regenerate_requested_at, now())` })
+    .where('id', '=', collectionId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await sql`select pg_notify(${REGENERATE_CHANNEL}, ${String(collectionId)})`.execute(trx);
+  return after;
 }
 
 async function lockCollection(trx: Trx, name: string): Promise<Collection> {
@@ -215,6 +224,8 @@ export async function addPackages(db: Db, collectionName: string, names: unknown
     }
     const addedSet = new Set(added);
     if (added.length) {
+      // New packages are resolved by the next ingest (only they are solved; the rest carry over).
+      await markForRegeneration(trx, collection.id);
       await appendEvents(trx, [{ type: 'collection.change', collectionId: collection.id, payload: { action: 'packages_added', collection: collectionName, count: added.length, packages: added.slice(0, 1000) } }]);
     }
     return { added: added.sort(), existing: wanted.filter((n) => !addedSet.has(n)).sort() };
@@ -248,9 +259,23 @@ export async function setPackageFlags(db: Db, collectionName: string, packageNam
     const collection = await getCollection(trx, collectionName);
     const before = await trx.selectFrom('packages').selectAll().where('collection_id', '=', collection.id).where('name', '=', packageName).forUpdate().executeTakeFirst();
     if (!before) throw notFound('package', `${collectionName}/${packageName}`);
-    const after = await trx.updateTable('packages').set(columns as never).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
+    let after = await trx.updateTable('packages').set(columns as never).where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
     const changes = Object.fromEntries(Object.keys(columns).map((c) => [c, { old: before[c as keyof Package], new: after[c as keyof Package] }]));
-    await appendEvents(trx, [{ type: 'package.change', collectionId: collection.id, packageName, payload: { collection: collectionName, changes } }]);
+    const events: NewEvent[] = [{ type: 'package.change', collectionId: collection.id, packageName, payload: { collection: collectionName, changes } }];
+    // Blocking, unblocking, tracking and untracking change the state at once (Koschei's first-match rules).
+    const state = packageState({ blocked: after.blocked, tracked: after.tracked, resolved: after.resolved, previous: before.state });
+    if (state !== before.state) {
+      after = await trx.updateTable('packages').set({ state, state_since: new Date(), state_snapshot_id: collection.current_snapshot_id })
+        .where('id', '=', before.id).returningAll().executeTakeFirstOrThrow();
+      const reason = `flags changed: ${Object.keys(changes).join(', ')}`;
+      await trx.insertInto('package_state_changes').values({ package_id: before.id, snapshot_id: collection.current_snapshot_id, previous_state: before.state, state, reason }).execute();
+      const groups = (await listGroups(trx, { package: packageName })).map((g) => groupLabel({ namespace: g.namespace, name: g.name }));
+      events.push({ type: 'package.state.change', collectionId: collection.id, packageName, payload: {
+        collection: collectionName, collection_id: collection.id, name: packageName, old: before.state, new: state, collection_name: collectionName, groups, reason,
+      } });
+    }
+    if ((after.tracked && !after.blocked) && !(before.tracked && !before.blocked) && after.last_resolution_id === null) await markForRegeneration(trx, collection.id);
+    await appendEvents(trx, events);
     return after;
   });
 }

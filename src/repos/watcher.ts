@@ -90,11 +90,3 @@ export class Watcher {
     await this.running;
   }
 }
-
-/** Asks the watchers to look at a collection now ("regenerated now"), from the API or the CLI. */
-export async function requestRegeneration(db: Db, collectionId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.updateTable('collections').set({ regenerate_requested_at: new Date() }).where('id', '=', collectionId).execute();
-    await sql`select pg_notify(${REGENERATE_CHANNEL}, ${String(collectionId)})`.execute(trx);
-  });
-}

@@ -105,7 +105,14 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
   const active = collection.current_snapshot_id === null ? undefined
     : await db.selectFrom('snapshots').select(['id', 'fingerprint', 'blob_sha256s', 'base_resolved', 'base_buildroot'])
       .where('id', '=', collection.current_snapshot_id).executeTakeFirst();
-  if (!options.force && active && (active.fingerprint as { digest?: string }).digest === digest) {
+  // Packages added or re-tracked since the last ingest have no resolution yet: they need one even
+  // when the repositories did not change (everything else carries over).
+  const pending = await db.selectFrom('packages').select('id')
+    .where('collection_id', '=', row.id).where('tracked', '=', true).where('blocked', '=', false).where('last_resolution_id', 'is', null)
+    .limit(1).executeTakeFirst();
+  // (Not while the base buildroot is broken: nothing can be resolved until the repositories change.)
+  const resolvePending = pending !== undefined && active?.base_resolved !== false;
+  if (!options.force && !resolvePending && active && (active.fingerprint as { digest?: string }).digest === digest) {
     await db.updateTable('collections').set({ last_polled_at: new Date(), regenerate_requested_at: null }).where('id', '=', row.id).execute();
     return { status: 'unchanged', snapshotId: active.id };
   }

@@ -81,10 +81,15 @@ for (const backend of databaseBackends()) {
     const response = await f.call('PATCH', '/api/collections/f40/packages/bash', { token: f.tokens.alice, body: { blocked: true, manualPriority: 30, archOverride: ['x86_64'], snoozeUntil: '2030-01-01T00:00:00Z' } });
     assert.is(response.status, 200);
     assert.equal(response.json, { tracked: true, blocked: true, archOverride: ['x86_64'], manualPriority: 30, staticPriority: 0, snoozeUntil: '2030-01-01T00:00:00.000Z' });
-    const event = (await events()).at(-1)!;
-    assert.is(event.type, 'package.change');
-    assert.is(event.package_name, 'bash');
-    assert.equal((event.payload.changes as any).blocked, { old: false, new: true });
+    const [event, stateEvent] = (await events()).slice(-2);
+    assert.is(event!.type, 'package.change');
+    assert.is(event!.package_name, 'bash');
+    assert.equal((event!.payload.changes as any).blocked, { old: false, new: true });
+    // Blocking changes the state at once, with its own event and history row.
+    assert.is(stateEvent!.type, 'package.state.change');
+    assert.is(stateEvent!.payload.new, 'blocked');
+    const history = await f.database.db.selectFrom('package_state_changes').select(['state', 'reason']).execute();
+    assert.equal(history.map((h) => h.state), ['blocked']);
 
     assert.is((await f.call('PATCH', '/api/collections/f40/packages/bash', { token: f.tokens.alice, body: { snoozeUntil: 'tomorrow' } })).json.details.field, 'snoozeUntil');
     assert.is((await f.call('PATCH', '/api/collections/f40/packages/nope', { token: f.tokens.alice, body: { blocked: true } })).status, 404);
