@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { registerCollectionRoutes } from '../collections/routes.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { registerResolutionRoutes } from '../resolution/routes.ts';
 import { registerUserRoutes } from '../users/routes.ts';
 import { ApiRoutes, s, type AppEnv, type RouteDeclaration } from './api-routes.ts';
 import { notFoundResponse, toErrorResponse } from './error-handler.ts';
@@ -37,6 +38,7 @@ export function createApp({ db, config }: CreateAppOptions): RippleApp {
   const routes = new ApiRoutes(app);
   registerObservabilityRoutes(routes, metrics);
   registerCollectionRoutes(routes);
+  registerResolutionRoutes(routes);
   registerUserRoutes(routes);
   routes.add({
     method: 'get', path: '/openapi.json', tag: 'operations', summary: 'This document',

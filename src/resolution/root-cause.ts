@@ -50,6 +50,11 @@ export function dependencyNames(dep: Dependency): string[] {
   return 'op' in dep ? [...dep.args.flatMap(dependencyNames), ...(dep.otherwise ? dependencyNames(dep.otherwise) : [])] : [dep.name];
 }
 
+/** `capability = version` for every versioned provide (Debian `Provides: foo (= 1)`, rpm `Provides: foo = 1`). */
+function versionedProvides(b: BinaryPackage): Set<string> {
+  return new Set(b.provides.flatMap((d) => ('op' in d || d.relation !== '=' ? [] : [`${d.name} = ${d.evr}`])));
+}
+
 function capabilities(b: BinaryPackage): Set<string> {
   return new Set([b.name, ...b.provides.flatMap(dependencyNames), ...b.files]);
 }
@@ -84,13 +89,17 @@ export function binaryChanges(previous: readonly BinaryPackage[], current: reado
   return changes;
 }
 
-function describe(cause: Omit<Cause, 'explanation'>): string {
-  const lost = cause.lostProvides.length ? ` (${cause.current ?? cause.name} no longer provides ${cause.lostProvides.slice(0, 3).join(', ')}${cause.lostProvides.length > 3 ? ', ...' : ''})` : '';
-  const gained = cause.gainedProvides.length ? ` (now provides ${cause.gainedProvides.slice(0, 3).join(', ')})` : '';
+function describe(cause: Omit<Cause, 'explanation'>, transition: RootCause['transition']): string {
+  const list = (caps: string[]) => `${caps.slice(0, 3).join(', ')}${caps.length > 3 ? ', ...' : ''}`;
+  const lost = cause.lostProvides.length ? `${cause.current ?? cause.name} no longer provides ${list(cause.lostProvides)}` : '';
+  const gained = cause.gainedProvides.length ? `now provides ${list(cause.gainedProvides)}` : '';
+  // What made the difference first: lost capabilities break, gained ones mend.
+  const details = (transition === 'became-resolvable' ? [gained, lost] : [lost, gained]).filter(Boolean).join('; ');
+  const suffix = details ? ` (${details})` : '';
   switch (cause.kind) {
-    case 'replaced': return `${cause.current} replaced ${cause.previous}${lost || gained}`;
-    case 'removed': return `${cause.previous} was removed${cause.lostProvides.length ? ` (it provided ${cause.lostProvides.slice(0, 3).join(', ')})` : ''}`;
-    case 'added': return `${cause.current} appeared${gained}`;
+    case 'replaced': return `${cause.current} replaced ${cause.previous}${suffix}`;
+    case 'removed': return `${cause.previous} was removed${cause.lostProvides.length ? ` (it provided ${list(cause.lostProvides)})` : ''}`;
+    case 'added': return `${cause.current} appeared${suffix}`;
     case 'source-changed': return `the source itself changed from ${cause.previous} to ${cause.current}`;
   }
 }
@@ -109,8 +118,14 @@ export function explainTransition(name: string, before: BuildabilitySide, after:
   for (const { key: k, old, now } of changes) {
     const oldCaps = old ? capabilities(old) : new Set<string>();
     const nowCaps = now ? capabilities(now) : new Set<string>();
-    const lost = [...oldCaps].filter((c) => !nowCaps.has(c) && mentions(text, c)).sort();
-    const gained = [...nowCaps].filter((c) => !oldCaps.has(c) && mentions(text, c)).sort();
+    // A capability both versions provide can still change its version (`pkgconfig(bar) = 1.9` ->
+    // `= 2.0`), which is what a versioned requirement notices.
+    const oldVersioned = old ? versionedProvides(old) : new Set<string>();
+    const nowVersioned = now ? versionedProvides(now) : new Set<string>();
+    const moved = (from: Set<string>, to: Set<string>, toCaps: Set<string>) =>
+      [...from].filter((v) => !to.has(v) && toCaps.has(v.slice(0, v.indexOf(' = '))) && mentions(text, v.slice(0, v.indexOf(' = '))));
+    const lost = [...[...oldCaps].filter((c) => !nowCaps.has(c) && mentions(text, c)), ...moved(oldVersioned, nowVersioned, nowCaps)].sort();
+    const gained = [...[...nowCaps].filter((c) => !oldCaps.has(c) && mentions(text, c)), ...moved(nowVersioned, oldVersioned, oldCaps)].sort();
     const named = mentions(text, (now ?? old)!.name) || (old !== undefined && mentions(text, nevra(old))) || (now !== undefined && mentions(text, nevra(now)));
     const inGoodBuildroot = goodBuildroot.has(k);
     if (!named && lost.length === 0 && gained.length === 0) continue;
@@ -125,7 +140,7 @@ export function explainTransition(name: string, before: BuildabilitySide, after:
       lostProvides: lost,
       gainedProvides: gained,
     };
-    causes.push({ ...cause, explanation: describe(cause) });
+    causes.push({ ...cause, explanation: describe(cause, transition) });
   }
 
   if (before.source && after.source && evr(before.source) !== evr(after.source)) {
@@ -133,7 +148,7 @@ export function explainTransition(name: string, before: BuildabilitySide, after:
       kind: 'source-changed' as const, name, arch: null,
       previous: `${name} ${evr(before.source)}`, current: `${name} ${evr(after.source)}`, lostProvides: [], gainedProvides: [],
     };
-    causes.push({ ...cause, explanation: describe(cause) });
+    causes.push({ ...cause, explanation: describe(cause, transition) });
   }
 
   // Most specific first: changes that lost or gained a mentioned capability, then named ones.

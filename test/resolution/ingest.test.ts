@@ -4,7 +4,9 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
+import { createApp } from '../../src/http/app.ts';
 import { readEvents } from '../../src/events/event-log.ts';
 import { ingestCollection } from '../../src/resolution/ingest.ts';
 import { fixtureRepositories, type FixtureRepositories } from '../fixtures/rpm/build-fixture-repos.ts';
@@ -107,6 +109,21 @@ for (const backend of databaseBackends()) {
       .select(['p.name as package', 'd.dependency_name', 'd.kind', 'c.version']).where('d.dependency_name', '=', 'coreutils').execute();
     assert.ok(changes.length >= 5, 'every resolved package saw coreutils move');
     assert.ok(changes.every((c) => c.kind === 'upgraded' && c.version === '9.3'));
+  });
+
+  it('snapshot history and the diff between any two snapshots, over the API', async () => {
+    const app = createApp({ db: database.db, config: loadConfig({}) });
+    const history = await (await app.request('/api/collections/fixture/snapshots')).json() as { sequence: number; state: string; solved: number }[];
+    assert.equal(history.map((h) => [h.sequence, h.state]), [[3, 'active'], [2, 'superseded'], [1, 'superseded']]);
+    const response = await app.request('/api/collections/fixture/snapshots/1/diff/3');
+    assert.is(response.status, 200);
+    const diff = await response.json() as { binaries: { replaced: number }; packages: { package: string; rootCause: { summary: string } | null }[] };
+    assert.ok(diff.binaries.replaced >= 3);
+    assert.equal(diff.packages.map((p) => p.package), ['baz', 'legacy', 'newthing', 'zap']);
+    assert.match(diff.packages.find((p) => p.package === 'baz')!.rootCause!.summary, /libbar 2\.0-1 replaced libbar 1\.9-3/);
+    assert.match(diff.packages.find((p) => p.package === "newthing")!.rootCause!.summary, /^newthing became resolvable because libbar-devel 2\.0-1 replaced libbar-devel 1\.9-3 \(now provides pkgconfig\(bar\) = 2\.0/);
+    assert.is((await app.request('/api/collections/fixture/snapshots/1/diff/99')).status, 404);
+    assert.is((await app.request('/api/collections/fixture/snapshots/1/diff/x')).status, 400);
   });
 
   it('a repository that cannot be read leaves the previous snapshot active and the error on the collection', async () => {
