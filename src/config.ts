@@ -5,6 +5,7 @@
  * settings.
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { invalidInput } from './errors.ts';
 import type { LogLevel } from './log.ts';
@@ -94,6 +95,13 @@ export const configOptions = {
     },
   }),
   resolverThreads: option({ env: 'RIPPLE_RESOLVER_THREADS', kind: 'integer', default: 2, min: 1, max: 256, doc: 'Worker threads running the libsolv resolver.' }),
+  policiesDir: option({
+    env: 'RIPPLE_POLICIES_DIR',
+    kind: 'string',
+    default: () => fileURLToPath(new URL('../policies', import.meta.url)),
+    doc: 'Directory of gating policy files (*.yaml, Greenwave `--- !Policy` documents) that decisions are made with.',
+    check: (dir, cwd) => resolve(cwd, dir),
+  }),
   eventRetentionDays: option({ env: 'RIPPLE_EVENT_RETENTION_DAYS', kind: 'integer', default: 90, min: 1, doc: 'Events older than this are pruned from the event log.' }),
 };
 

@@ -233,6 +233,71 @@ export interface SchemaMigrationsTable {
   applied_at: CreatedAt;
 }
 
+// Results, waivers, gating (sql/0004_results_waivers.sql) -----------------------------------------
+
+export type ResultOutcome = 'PASSED' | 'INFO' | 'FAILED' | 'NEEDS_INSPECTION' | 'QUEUED' | 'RUNNING' | 'ERROR';
+export type GatingAction = 'result' | 'waive';
+
+export interface TestcasesTable {
+  id: Id;
+  name: string;
+  ref_url: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ResultGroupsTable {
+  uuid: string;
+  description: string | null;
+  ref_url: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ResultsTable {
+  id: Id;
+  testcase_id: number;
+  outcome: ResultOutcome;
+  note: string | null;
+  ref_url: string | null;
+  submit_time: CreatedAt;
+}
+
+export interface ResultDataTable {
+  result_id: number;
+  /** Never empty, never contains ':' (the query syntax uses `key:like`). */
+  key: string;
+  value: string;
+}
+
+export interface ResultGroupMembersTable {
+  group_uuid: string;
+  result_id: number;
+}
+
+/** Append-only (a trigger refuses UPDATE and DELETE). */
+export interface WaiversTable {
+  id: Id;
+  subject_type: string;
+  subject_identifier: string;
+  testcase: string;
+  username: string;
+  proxied_by: string | null;
+  product_version: string;
+  waived: boolean;
+  /** Null covers every scenario. */
+  scenario: string | null;
+  comment: string;
+  timestamp: CreatedAt;
+}
+
+export interface GatingPermissionsTable {
+  id: Id;
+  action: GatingAction;
+  testcase_glob: string;
+  users: Generated<string[]>;
+  scopes: Generated<TokenScope[]>;
+  created_at: CreatedAt;
+}
+
 export interface Schema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -250,6 +315,13 @@ export interface Schema {
   events: EventsTable;
   event_log_state: EventLogStateTable;
   schema_migrations: SchemaMigrationsTable;
+  testcases: TestcasesTable;
+  result_groups: ResultGroupsTable;
+  results: ResultsTable;
+  result_data: ResultDataTable;
+  result_group_members: ResultGroupMembersTable;
+  waivers: WaiversTable;
+  gating_permissions: GatingPermissionsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -268,3 +340,4 @@ export type Resolution = Selectable<ResolutionsTable>;
 export type DependencyChange = Selectable<DependencyChangesTable>;
 export type PackageStateChange = Selectable<PackageStateChangesTable>;
 export type EventRow = Selectable<EventsTable>;
+export type Waiver = Selectable<WaiversTable>;

@@ -7,8 +7,11 @@ import { Hono } from 'hono';
 import { registerCollectionRoutes } from '../collections/routes.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { registerGatingRoutes } from '../gating/routes.ts';
 import { registerResolutionRoutes } from '../resolution/routes.ts';
+import { registerResultsRoutes } from '../results/routes.ts';
 import { registerUserRoutes } from '../users/routes.ts';
+import { registerWaiverRoutes } from '../waivers/routes.ts';
 import { ApiRoutes, s, type AppEnv, type RouteDeclaration } from './api-routes.ts';
 import { notFoundResponse, toErrorResponse } from './error-handler.ts';
 import { HttpMetrics, registerObservabilityRoutes } from './metrics.ts';
@@ -40,6 +43,9 @@ export function createApp({ db, config }: CreateAppOptions): RippleApp {
   registerCollectionRoutes(routes);
   registerResolutionRoutes(routes);
   registerUserRoutes(routes);
+  registerResultsRoutes(routes);
+  registerWaiverRoutes(routes);
+  registerGatingRoutes(routes);
   routes.add({
     method: 'get', path: '/openapi.json', tag: 'operations', summary: 'This document',
     response: s.object({ openapi: s.string(), paths: s.object({}) }),

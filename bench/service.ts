@@ -1,0 +1,93 @@
+/**
+ * Service-scale benchmark (issue 3), on the real PostgreSQL (DATABASE_URL, default the local
+ * server; a fresh database is created and dropped): one collection tracking every source of Debian
+ * bookworm main; cold ingest, then the regeneration bookworm -> bookworm + updates + security; then
+ * package list and package detail latency under load from a second process (autocannon).
+ *
+ *   node --import tsx bench/service.ts [--threads N] [--seconds S]
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { latestEventId } from '../src/events/event-log.ts';
+import { createApp } from '../src/http/app.ts';
+import { startServer } from '../src/http/server.ts';
+import { readSnapshot } from '../src/repos/read-repository.ts';
+import { ingestCollection } from '../src/resolution/ingest.ts';
+import { buildSources, defaultSettings } from '../src/resolution/snapshot-resolver.ts';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const data = resolve(root, '../shared/data/debian');
+const option = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const threads = option('--threads', 0) || undefined;
+const seconds = option('--seconds', 15);
+const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const name = `ripple_bench_${randomBytes(3).toString('hex')}`;
+const url = new URL(adminUrl);
+url.pathname = `/${name}`;
+
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`create database ${name}`);
+const database = await openDatabase({ url: url.toString() });
+const size = async () => Number((await admin.query('select pg_database_size($1) as s', [name])).rows[0].s);
+const ingestRows: string[][] = [];
+const httpRows: string[][] = [];
+try {
+  const { db } = database;
+  const sources = buildSources(await readSnapshot([resolve(data, 'bookworm')], 'deb'), defaultSettings('deb'));
+  const collection = await db.insertInto('collections').values({
+    name: 'bookworm', display_name: 'Debian 12', format: 'debian', sources: JSON.stringify([{ url: resolve(data, 'bookworm') }]),
+    architectures: ['amd64'], base_buildroot: JSON.stringify({ packages: ['build-essential'], essential: true }),
+  }).returning('id').executeTakeFirstOrThrow();
+  for (let at = 0; at < sources.length; at += 5000) {
+    await db.insertInto('packages').values(sources.slice(at, at + 5000).map((s) => ({ collection_id: collection.id, name: s.name }))).execute();
+  }
+  const phase = async (label: string) => {
+    const [bytes, events, started] = [await size(), await latestEventId(db), Date.now()];
+    const outcome = await ingestCollection(db, 'bookworm', { instance: 'bench', threads });
+    const wall = (Date.now() - started) / 1000;
+    if (outcome.status !== 'ingested') throw new Error(`${label}: ${JSON.stringify(outcome)}`);
+    ingestRows.push([label, `${wall.toFixed(1)} s`, `${outcome.solved} / ${outcome.tracked}`, String(outcome.changed), String(outcome.stateChanges),
+      String((await latestEventId(db)) - events), `${(((await size()) - bytes) / 2 ** 20).toFixed(1)} MB`, outcome.fullReason ?? 'incremental']);
+    console.error(`${label}: ${wall.toFixed(1)} s`);
+  };
+  await phase('cold: bookworm');
+  await db.updateTable('collections').set({
+    sources: JSON.stringify(['bookworm', 'bookworm-updates', 'bookworm-security'].map((d) => ({ url: resolve(data, d) }))),
+  }).where('id', '=', collection.id).execute();
+  await phase('regeneration: + updates + security');
+
+  const server = await startServer({ app: createApp({ db, config: loadConfig({ DATABASE_URL: url.toString() }) }), config: loadConfig({ RIPPLE_HTTP_PORT: '0' }) });
+  try {
+    const names = sources.filter((_, i) => i % 97 === 0).map((s) => s.name);
+    const load = async (label: string, paths: string[]) => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', resolve(root, 'bench/http-load.ts'), server.url, String(seconds), ...paths], { maxBuffer: 1 << 24 });
+      const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { rps: number; p50: number; p99: number; errors: number; non2xx: number };
+      httpRows.push([label, String(r.rps), `${r.p50} ms`, `${r.p99} ms`, String(r.errors + r.non2xx)]);
+    };
+    await load('package list (50 per page, filtered by state)', names.slice(0, 40).map((_, i) => `/api/packages?collection=bookworm&limit=50&page=${i + 1}${i % 2 ? '&state=unknown' : ''}`));
+    await load('package detail', names.map((n) => `/api/collections/bookworm/packages/${encodeURIComponent(n)}`));
+    await load('Koschei /api/v1/packages', names.map((n) => `/api/v1/packages?collection=bookworm&name=${encodeURIComponent(n)}`));
+  } finally {
+    await server.close();
+  }
+} finally {
+  await database.close();
+  await admin.query(`drop database ${name} with (force)`);
+  await admin.end();
+}
+const print = (header: string[], rows: string[][]) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const line of [header, widths.map((w) => '-'.repeat(w)), ...rows]) console.log(`| ${line.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
+  console.log();
+};
+print(['phase', 'wall', 'solved / tracked', 'resolutions changed', 'state changes', 'events', 'db growth', 'mode'], ingestRows);
+print(['endpoint (16 connections, second process)', 'req/s', 'p50', 'p99', 'errors'], httpRows);

@@ -1,0 +1,87 @@
+/**
+ * `decision.update` events: the decisions a new result or waiver can change are computed in the
+ * writing transaction right before and right after the write; each that changed yields an event
+ * with the new decision and `previous`. Transactional, so none is lost and none is sent for a
+ * write that rolled back (Greenwave computes these after the fact, from messages that can be lost).
+ */
+import type { Trx } from '../db/database.ts';
+import type { NewEvent } from '../events/event-log.ts';
+import { evaluateDecision, fetchEvidence, type Decision, type DecisionRequest } from './decision.ts';
+import { globMatches, type PolicySet } from './policies.ts';
+import type { Subject } from './subject-types.ts';
+
+export interface AffectedDecisions {
+  subjects: Subject[];
+  testcase: string;
+  /** Product versions named by the change itself (result data, the waiver's). */
+  productVersions: string[];
+  /** A waiver affects its own product version only. */
+  only?: string;
+}
+
+interface Gate {
+  subject: Subject;
+  productVersion: string;
+  decisionContexts: string[];
+}
+
+/** (subject, product version) pairs with the decision contexts whose policies require `testcase`. */
+export function affectedGates(policies: PolicySet, affected: AffectedDecisions): Gate[] {
+  const gates: Gate[] = [];
+  for (const subject of affected.subjects) {
+    const relevant = policies.policies.filter((p) => (p.subjectType === subject.type || subject.subjectType.aliases.includes(p.subjectType))
+      && p.rules.some((r) => r.rule === 'PassingTestCaseRule' && r.testCaseName === affected.testcase));
+    const candidates = affected.only !== undefined ? [affected.only] : [...new Set([
+      ...affected.productVersions, ...subject.subjectType.productVersions(subject.identifier),
+      ...relevant.flatMap((p) => p.productVersions.filter((v) => !/[*?[]/.test(v))),
+    ])];
+    for (const productVersion of candidates) {
+      const contexts = new Set(relevant.filter((p) => p.productVersions.some((g) => globMatches(g, productVersion))).flatMap((p) => p.decisionContexts));
+      if (contexts.size) gates.push({ subject, productVersion, decisionContexts: [...contexts].sort() });
+    }
+  }
+  return gates;
+}
+
+const requestFor = (gate: Gate, decisionContext: string): DecisionRequest => ({
+  productVersion: gate.productVersion, decisionContexts: [decisionContext], rules: null, subjects: [gate.subject],
+  verbose: false, when: null, ignoreResults: [], ignoreWaivers: [],
+});
+
+async function decisionsAt(trx: Trx, policies: PolicySet, gates: Gate[]): Promise<Decision[][]> {
+  const out: Decision[][] = [];
+  for (const gate of gates) {
+    const evidence = await fetchEvidence(trx, [gate.subject], gate.productVersion);
+    out.push(gate.decisionContexts.map((context) => evaluateDecision(policies, requestFor(gate, context), evidence)));
+  }
+  return out;
+}
+
+const requirements = (d: Decision) => JSON.stringify([d.satisfied_requirements, d.unsatisfied_requirements]);
+
+/** Runs `write` between two evaluations of the affected decisions; returns its value and the update events. */
+export async function trackDecisionChanges<T>(trx: Trx, policies: PolicySet, affected: AffectedDecisions, write: () => Promise<T>): Promise<{ value: T; events: NewEvent[] }> {
+  const gates = affectedGates(policies, affected);
+  const before = await decisionsAt(trx, policies, gates);
+  const value = await write();
+  const after = await decisionsAt(trx, policies, gates);
+  const events: NewEvent[] = [];
+  gates.forEach((gate, g) => gate.decisionContexts.forEach((decisionContext, c) => {
+    const [previous, decision] = [before[g]![c]!, after[g]![c]!];
+    if (requirements(previous) === requirements(decision)) return;
+    events.push({
+      type: 'decision.update',
+      packageName: gate.subject.packageName,
+      payload: {
+        subject: { type: gate.subject.type, item: gate.subject.identifier },
+        subject_type: gate.subject.type,
+        subject_identifier: gate.subject.identifier,
+        product_version: gate.productVersion,
+        decision_context: decisionContext,
+        decision,
+        previous,
+      },
+    });
+  }));
+  return { value, events };
+}
