@@ -2,23 +2,12 @@
  * Reading waivers (WaiverDB model). "Not obsolete" means the newest row per (subject_type,
  * subject_identifier, testcase, product_version, scenario): revocations (waived=false) included.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { WaiversTable } from '../db/schema.ts';
 
-export interface WaiverRow {
-  id: number;
-  subject_type: string;
-  subject_identifier: string;
-  testcase: string;
-  username: string;
-  proxied_by: string | null;
-  product_version: string;
-  waived: boolean;
-  scenario: string | null;
-  comment: string;
-  /** WaiverDB's naive-UTC ISO text. */
-  timestamp: string;
-}
+/** A waivers row as read here: the timestamp comes back as WaiverDB's naive-UTC ISO text. */
+export type WaiverRow = Omit<Selectable<WaiversTable>, 'timestamp'> & { timestamp: string };
 
 /** `w` is waivers. */
 export const waiverColumns = sql`

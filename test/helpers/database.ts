@@ -138,8 +138,9 @@ export function databaseBackends(): DatabaseBackend[] {
   return url ? [pglite, postgres(url)] : [pglite];
 }
 
-/** The real PostgreSQL backend when DATABASE_URL is set: for tests that need several sessions. */
-export function postgresBackend(): DatabaseBackend | undefined {
-  const url = process.env.DATABASE_URL;
+/** The real PostgreSQL backend when DATABASE_URL is set (or at `url`): for tests that need several sessions or processes. */
+export function postgresBackend(): DatabaseBackend | undefined;
+export function postgresBackend(url: string): DatabaseBackend;
+export function postgresBackend(url = process.env.DATABASE_URL): DatabaseBackend | undefined {
   return url ? postgres(url) : undefined;
 }
