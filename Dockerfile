@@ -9,7 +9,8 @@ COPY resolver resolver
 RUN sh resolver/build.sh
 
 FROM node:20-bookworm-slim
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends xz-utils zstd \
+# xz/zstd decompress repository metadata; rpm and createrepo-c build the demo's fixture repositories.
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends xz-utils zstd rpm createrepo-c \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production RIPPLE_HTTP_HOST=0.0.0.0 RIPPLE_DATA_DIR=/var/lib/ripple
@@ -19,7 +20,8 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
 COPY src src
 COPY sql sql
-COPY web web
+COPY policies policies
+COPY test/fixtures test/fixtures
 VOLUME /var/lib/ripple
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/ripple.js"]

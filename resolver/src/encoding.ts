@@ -25,6 +25,9 @@ export interface EncodedRepository {
 
 /** Accumulates a string table and an int stream; reusable after `reset()`. */
 export class Encoder {
+  /** `arch` is the pool's architecture, which decides what `name:<arch>` relations can match. */
+  constructor(private readonly arch: string) {}
+
   private readonly ids = new Map<string, number>();
   private strings: string[] = [];
   private ints = new Int32Array(1024);
@@ -57,9 +60,11 @@ export class Encoder {
 
   dependency(dep: Dependency, where: string): void {
     if (!('op' in dep)) {
-      // Pools hold one architecture (plus all/noarch), so `:any`/`:native` reduce to the plain name.
+      // Pools hold one architecture (plus all/noarch), so `:any`/`:native` and the pool's own
+      // architecture reduce to the plain name; another architecture gets a name nothing provides.
+      const foreign = dep.architecture !== undefined && dep.architecture !== this.arch;
       this.int(0);
-      this.int(this.string(dep.name));
+      this.int(this.string(foreign ? `${dep.name}:${dep.architecture}` : dep.name));
       if (dep.relation === undefined) {
         this.int(0);
         this.int(0);
@@ -118,9 +123,9 @@ export function evrOf(pkg: { epoch: number; version: string; release: string }):
   return pkg.release ? `${epoch}${pkg.version}-${pkg.release}` : `${epoch}${pkg.version}`;
 }
 
-/** Encodes packages into the glue's repository format. `name` only labels error messages. */
-export function encodeRepository(name: string, packages: BinaryPackage[]): EncodedRepository {
-  const enc = new Encoder();
+/** Encodes packages for a pool of architecture `arch`. `name` only labels error messages. */
+export function encodeRepository(name: string, packages: BinaryPackage[], arch: string): EncodedRepository {
+  const enc = new Encoder(arch);
   const essential = new Set<string>();
   packages.forEach((pkg, i) => {
     const where = `repository ${name}, package ${i} (${pkg.name})`;

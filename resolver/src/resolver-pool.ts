@@ -74,7 +74,7 @@ export class ResolverPool {
   ) {}
 
   static async create(options: ResolverPoolOptions): Promise<ResolverPool> {
-    const repositories = options.repositories.map(({ name, packages }) => ({ name, encoded: toShared(encodeRepository(name, packages)) }));
+    const repositories = options.repositories.map(({ name, packages }) => ({ name, encoded: toShared(encodeRepository(name, packages, options.arch)) }));
     const size = Math.max(1, options.size ?? availableParallelism());
     const workers = Array.from({ length: size }, () => new PoolWorker(new Worker(workerUrl, { execArgv: [] })));
     const init: WorkerRequest = { type: 'init', distType: options.distType, arch: options.arch, repositories, base: options.base, options: options.options ?? {} };

@@ -44,7 +44,7 @@ export class SolverPool {
   private pool: number;
   private readonly repositories: { start: number; count: number }[] = [];
   private readonly essential = new Set<string>();
-  private readonly jobs = new Encoder();
+  private readonly jobs: Encoder;
   private readonly decoder = new TextDecoder();
   private jobCount = 0;
   /** Solvable ids of the last successful resolution, so setBase can keep them. */
@@ -52,7 +52,8 @@ export class SolverPool {
   private baseIds: number[] = [];
   private baseProblems: Problem[] | undefined;
 
-  private constructor(private readonly mod: LibsolvModule, distType: DistType, arch: string) {
+  private constructor(private readonly mod: LibsolvModule, distType: DistType, private readonly arch: string) {
+    this.jobs = new Encoder(arch);
     const archPtr = copyInString(mod, arch);
     this.pool = mod._ripple_pool_create(distType === 'deb' ? 1 : 0, archPtr);
     mod._free(archPtr);
@@ -64,7 +65,7 @@ export class SolverPool {
 
   /** Adds a repository; returns its number for PackageRef. */
   addRepository(name: string, packages: BinaryPackage[]): number {
-    return this.addEncodedRepository(name, encodeRepository(name, packages));
+    return this.addEncodedRepository(name, encodeRepository(name, packages, this.arch));
   }
 
   /** Same as addRepository, from an encoding made elsewhere (e.g. once in the main thread for all workers). */

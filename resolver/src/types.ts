@@ -15,6 +15,11 @@ export interface SimpleDependency {
   evr?: string;
   /** Debian multi-arch qualifier (`foo:any`, `foo:native`). */
   qualifier?: 'any' | 'native';
+  /**
+   * Debian relation naming a concrete architecture (`libc6-i386:x32`, `gcc:amd64`): only packages of
+   * that architecture satisfy it, so on a pool of another architecture it matches nothing.
+   */
+  architecture?: string;
 }
 
 /**

@@ -68,14 +68,15 @@ export function parseDebianRelations(text: string, position: FilePosition): Debi
 
 /**
  * Converts a parsed relation to the shared model: one alternative stays simple, more become `or`.
- * A concrete architecture qualifier (`gcc:amd64`) is dropped: resolution is single-architecture, and
- * the indices we read qualify with their own architecture only.
+ * A concrete architecture qualifier (`gcc:amd64`, `libc6-i386:x32`) is kept: the resolver knows its
+ * pool's architecture and lets it match only there.
  */
 export function relationToDependency(relation: DebianRelation): Dependency {
   const simple = relation.map((alt): SimpleDependency => {
     const dep: SimpleDependency = { name: alt.name };
     if (alt.relation) { dep.relation = alt.relation; dep.evr = alt.evr; }
     if (alt.qualifier === 'any' || alt.qualifier === 'native') dep.qualifier = alt.qualifier;
+    else if (alt.qualifier !== undefined) dep.architecture = alt.qualifier;
     return dep;
   });
   return simple.length === 1 ? simple[0] : { op: 'or', args: simple };

@@ -33,7 +33,7 @@ export async function dueCollections(db: Db): Promise<string[]> {
       eb('last_polled_at', 'is', null),
       eb('last_polled_at', '<', sql<Date>`now() - make_interval(secs => poll_interval_seconds)`),
     ]))
-    .orderBy(sql`coalesce(regenerate_requested_at, last_polled_at)`, sql`asc nulls first`)
+    .orderBy(sql`coalesce(regenerate_requested_at, last_polled_at) asc nulls first`)
     .execute();
   return rows.map((r) => r.name);
 }

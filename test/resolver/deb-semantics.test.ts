@@ -91,4 +91,19 @@ test('base = build-essential + Essential:yes; sources add to it', () => {
   assert.equal(problems(pool.resolve(source('s', ['make'], ['tar']))), [['conflicting requests']]);
 });
 
+test('a relation qualified with another architecture matches nothing; with the pool\'s own, the plain name', async () => {
+  const i386 = deb('libc6-i386', '2.36-9');
+  const x32 = deb('libc6-x32', '2.36-9', { conflicts: [{ name: 'libc6-i386', architecture: 'x32' }] });
+  const tool = deb('tool', '1', { requires: [{ name: 'libc6-i386', architecture: 'amd64' }] });
+  const multiarch = await SolverPool.create({ distType: 'deb', arch: 'amd64' });
+  try {
+    multiarch.addRepository('bookworm', [i386, x32, tool]);
+    const resolution = multiarch.resolveInstall([dep('libc6-x32'), dep('tool')]);
+    assert.ok(resolution.resolved, JSON.stringify(problems(resolution)));
+    assert.is(resolution.resolved && resolution.members.length, 3);
+  } finally {
+    multiarch.free();
+  }
+});
+
 test.run();

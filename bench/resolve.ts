@@ -1,0 +1,106 @@
+/**
+ * Cold resolution of bookworm's sources, side by side: Ripple (libsolv in WebAssembly, worker per
+ * core, full buildroots with distances), dose-builddebcheck (verdicts only) and native libsolv via
+ * python3-solv (bench/native-libsolv.py, one solve per source). Each runs as its own process under
+ * /usr/bin/time -v, so peak RSS includes Ripple's worker threads. Results: docs/benchmarks.md.
+ *
+ * Usage: node --import tsx bench/resolve.ts [--every N] [--skip-dose] [--skip-native]
+ *   --every N   only every Nth source by name (default 1: all), the same sample for every tool
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { formatTable } from '../src/cli/table.ts';
+
+const run = promisify(execFile);
+const here = new URL('.', import.meta.url).pathname;
+const root = join(here, '..');
+const bookworm = join(root, '../shared/data/debian/bookworm');
+const { values } = parseArgs({ options: { every: { type: 'string' }, 'skip-dose': { type: 'boolean' }, 'skip-native': { type: 'boolean' }, 'ours-only': { type: 'string' } } });
+const every = Number(values.every ?? 1);
+
+interface Measured { wallS: number; rssMb: number; stdout: string }
+
+/** Runs a command under GNU time; wall clock and peak RSS come from its -v report. */
+async function timed(command: string, args: string[]): Promise<Measured> {
+  const { stdout, stderr } = await run('/usr/bin/time', ['-v', command, ...args], { cwd: root, maxBuffer: 256 << 20 })
+    .catch((error: { code?: unknown; stdout: string; stderr: string }) => {
+      if (error.code === 1 && command === 'dose-builddebcheck') return error; // 1: some source broken
+      throw error;
+    });
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(stderr);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  if (!wall || !rss) throw new Error(`no /usr/bin/time report from ${command}: ${stderr.slice(-500)}`);
+  return { wallS: Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]), rssMb: Number(rss[1]) / 1024, stdout };
+}
+
+/** Child mode: Ripple alone, phases timed, one JSON line on stdout. */
+async function oursOnly(every: number) {
+  const { readSnapshot } = await import('../src/repos/read-repository.ts');
+  const { SnapshotResolver, buildSources, defaultSettings } = await import('../src/resolution/snapshot-resolver.ts');
+  const settings = defaultSettings('deb', { firstAlternativeOnly: false });
+  let t = performance.now();
+  const snapshot = await readSnapshot([bookworm], 'deb');
+  const sources = buildSources(snapshot, settings).sort((a, b) => (a.name < b.name ? -1 : 1)).filter((_, i) => i % every === 0);
+  const readMs = performance.now() - t;
+  t = performance.now();
+  const resolver = await SnapshotResolver.open(snapshot, settings);
+  const openMs = performance.now() - t;
+  t = performance.now();
+  const outcomes = await resolver.resolve(sources);
+  const resolveMs = performance.now() - t;
+  await resolver.close();
+  const sizes = outcomes.flatMap((o) => (o.resolved ? [o.buildroot.length] : []));
+  console.log(JSON.stringify({
+    sources: sources.length, resolved: sizes.length, readMs, openMs, resolveMs,
+    meanBuildroot: sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length), names: sources.map((s) => s.name),
+  }));
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'ripple-bench-'));
+  try {
+    const ours = await timed(process.execPath, ['--import', 'tsx', join(here, 'resolve.ts'), '--ours-only', String(every)]);
+    const o = JSON.parse(ours.stdout) as { sources: number; resolved: number; readMs: number; openMs: number; resolveMs: number; meanBuildroot: number; names: string[] };
+    const names = new Set(o.names);
+    const rows: { tool: string; wallS?: number; msPerSource?: number; rssMb?: number; note: string }[] = [{
+      tool: 'ripple (wasm, workers)', wallS: ours.wallS, msPerSource: o.resolveMs / o.sources, rssMb: ours.rssMb,
+      note: `read ${(o.readMs / 1000).toFixed(1)} s, pool ${(o.openMs / 1000).toFixed(1)} s, resolve ${(o.resolveMs / 1000).toFixed(1)} s; ${o.resolved}/${o.sources} resolved, mean buildroot ${o.meanBuildroot.toFixed(0)}`,
+    }];
+
+    if (!values['skip-dose']) {
+      await run('sh', ['-c', 'xz -dc "$1" > "$2"', 'sh', join(bookworm, 'Packages.xz'), join(dir, 'Packages')]);
+      // The same sample: Sources stanzas of the sampled names (Extra-Source-Only dropped, as ours).
+      const stanzas = (await run('sh', ['-c', 'xz -dc "$1"', 'sh', join(bookworm, 'Sources.xz')], { maxBuffer: 1 << 30 })).stdout.split(/\n\s*\n/)
+        .filter((s) => names.has(/^Package:\s*(\S+)/m.exec(s)?.[1] ?? '') && !/^Extra-Source-Only:\s*yes/im.test(s));
+      await writeFile(join(dir, 'Sources'), stanzas.join('\n\n') + '\n');
+      const dose = await timed('dose-builddebcheck', ['--deb-native-arch=amd64', '--failures', `--outfile=${join(dir, 'dose.yaml')}`, join(dir, 'Packages'), join(dir, 'Sources')]);
+      const broken = ((await readFile(join(dir, 'dose.yaml'), 'utf8')).match(/status: broken/g) ?? []).length;
+      rows.push({ tool: 'dose-builddebcheck', wallS: dose.wallS, msPerSource: (dose.wallS * 1000) / stanzas.length, rssMb: dose.rssMb, note: `verdicts only, one core (includes parsing); ${broken} broken of ${stanzas.length}` });
+    }
+
+    if (!values['skip-native']) {
+      const { snapshot, sources } = await (await import('../test/conformance/debian-compare.ts')).bookwormSources();
+      await writeFile(join(dir, 'sources.json'), JSON.stringify({ essential: snapshot.essential, sources: sources.filter((s) => names.has(s.name)) }));
+      const native = await timed('/usr/bin/python3', [join(here, 'native-libsolv.py'), join(bookworm, 'Packages.xz'), join(dir, 'sources.json')]);
+      const n = JSON.parse(native.stdout) as { sources: number; resolved: number; loadMs: number; solveMs: number; msPerSource: number };
+      rows.push({ tool: 'native libsolv (python3-solv)', wallS: native.wallS, msPerSource: n.msPerSource, rssMb: native.rssMb, note: `one core; load ${(n.loadMs / 1000).toFixed(1)} s, solve ${(n.solveMs / 1000).toFixed(1)} s; ${n.resolved}/${n.sources} resolved` });
+    }
+
+    rows.push({ tool: 'ripple incremental', note: existsSync(join(root, 'src/resolution/incremental.ts')) ? 'exists: add its measurement here' : 'not implemented yet' });
+    const base = rows[0]!;
+    const ratio = (r: (typeof rows)[number], key: 'wallS' | 'msPerSource' | 'rssMb') =>
+      r[key] === undefined || base[key] === undefined ? null : `${(base[key]! / r[key]!).toFixed(2)}x`;
+    console.log(`bookworm, ${o.sources} sources${every > 1 ? ` (every ${every}th)` : ''}; ratios are ripple / tool (below 1: ripple is faster or smaller)\n`);
+    console.log(formatTable(['wall ratio', 'ms/source ratio', 'RSS ratio', 'tool', 'wall s', 'ms/source', 'peak RSS MB', 'note'],
+      rows.map((r) => [ratio(r, 'wallS'), ratio(r, 'msPerSource'), ratio(r, 'rssMb'), r.tool, r.wallS?.toFixed(1), r.msPerSource?.toFixed(2), r.rssMb?.toFixed(0), r.note])));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (values['ours-only'] !== undefined) await oursOnly(Number(values['ours-only']));
+else await main();

@@ -1,0 +1,87 @@
+/**
+ * `ripple serve [--roles api,watcher]`: runs the service on the configured database until SIGINT
+ * or SIGTERM. Roles let several processes share one PostgreSQL: API-only front ends, watchers.
+ */
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { ErrorCode, RippleError } from '../errors.ts';
+import { createApp } from '../http/app.ts';
+import { startServer } from '../http/server.ts';
+import { log } from '../log.ts';
+import { Watcher } from '../repos/watcher.ts';
+import { runCommand, untilSignal, UsageError, withDatabase } from './command-line.ts';
+
+export const roles = ['api', 'watcher'] as const;
+export type Role = (typeof roles)[number];
+
+const help = `usage: ripple serve [--roles api,watcher]
+
+Runs the service: the HTTP API (role api) and the repository watcher (role watcher), by default
+both. Configuration comes from the environment (see the README's configuration reference).
+Stops cleanly on SIGINT or SIGTERM.`;
+
+export interface RunningService {
+  /** The API's URL, when the api role runs. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the given roles on an open database; `stop` ends them (the caller closes the database). */
+export async function startService(database: Database, config: Config, wanted: readonly Role[] = roles): Promise<RunningService> {
+  const server = wanted.includes('api') ? await startServer({ app: createApp({ db: database.db, config }), config }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') throw error;
+    throw new RippleError(ErrorCode.InvalidInput, `cannot listen on ${config.httpHost}:${config.httpPort} (${error.code}); choose another port with RIPPLE_HTTP_PORT`, { field: 'RIPPLE_HTTP_PORT' }, { cause: error });
+  }) : undefined;
+  let watcher: Watcher | undefined;
+  if (wanted.includes('watcher')) {
+    try {
+      // Regeneration requests (API, CLI, added packages) NOTIFY the watchers, which wake at once.
+      watcher = new Watcher(database, { pollCron: config.pollCron, threads: config.resolverThreads });
+      await watcher.start();
+    } catch (error) {
+      await watcher?.stop();
+      await server?.close();
+      throw error;
+    }
+  }
+  log.info('service started', { roles: wanted, url: server?.url });
+  return {
+    url: server?.url,
+    async stop() {
+      await server?.close();
+      await watcher?.stop();
+    },
+  };
+}
+
+/**
+ * Waits for SIGINT or SIGTERM, then stops the service, which waits for a running ingest. A second
+ * signal exits at once: the ingest's claim expires and the next watcher redoes it (nothing of it
+ * was committed).
+ */
+export async function serveUntilSignal(service: RunningService): Promise<void> {
+  const signal = await untilSignal();
+  log.info('stopping; a running ingest is finished first (signal again to abandon it)', { signal });
+  void untilSignal().then(() => {
+    log.warn('stopping at once; a running ingest is abandoned');
+    process.exit(130);
+  });
+  await service.stop();
+}
+
+export function parseRoles(text: string | undefined): Role[] {
+  if (text === undefined) return [...roles];
+  const wanted = text.split(',').map((r) => r.trim()).filter(Boolean);
+  const unknown = wanted.find((r) => !(roles as readonly string[]).includes(r));
+  if (unknown !== undefined || wanted.length === 0) throw new UsageError(`--roles must be a comma-separated subset of ${roles.join(', ')}, got '${text}'`);
+  return wanted as Role[];
+}
+
+export const run = (args: string[]) => runCommand({ name: 'serve', help, options: { roles: { type: 'string' } } }, args, async (a) => {
+  const wanted = parseRoles(a.string('roles'));
+  await withDatabase(async (database, config) => {
+    const service = await startService(database, config, wanted);
+    console.log(`ripple serving ${wanted.join(' and ')}${service.url ? ` at ${service.url}` : ''} (${database.kind}); Ctrl-C stops it`);
+    await serveUntilSignal(service);
+  });
+});
