@@ -302,7 +302,7 @@ static void report_problems(Solver *solv)
  */
 EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs, const int *jobs, int njobs, int flags)
 {
-  Queue job, roots;
+  Queue job, roots, hidden;
   Map base;
   Id *strs;
   Solver *solv;
@@ -313,6 +313,7 @@ EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs
   strs = intern_strings(pool, strbuf, nstrs);
   queue_init(&job);
   queue_init(&roots);
+  queue_init(&hidden);
   map_init(&base, pool->nsolvables);
   for (i = 0; i < njobs; i++)
     {
@@ -343,6 +344,22 @@ EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs
     }
   solv_free(strs);
 
+  /*
+   * The base buildroot is a fixed set closed under requires (it was resolved on its own), so every
+   * requires rule of a base member is satisfied by the base itself and can never constrain the
+   * solve. Hiding those requires for the duration of the solve stops rule generation at the base
+   * instead of re-deriving the base's closure for every source; conflicts and obsoletes stay.
+   * With weak dependencies on, recommends of base members still matter, so nothing is hidden.
+   */
+  if (!(flags & FLAG_WEAK))
+    for (i = 0; i < job.count; i += 2)
+      if (job.elements[i] == (SOLVER_INSTALL | SOLVER_SOLVABLE) && MAPTST(&base, job.elements[i + 1]))
+        {
+          Solvable *s = pool->solvables + job.elements[i + 1];
+          queue_push2(&hidden, job.elements[i + 1], s->requires);
+          s->requires = 0;
+        }
+
   solv = solver_create(pool);
   solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !(flags & FLAG_WEAK));
   queue_empty(&result);
@@ -352,6 +369,9 @@ EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs
   else
     report_problems(solv);
   solver_free(solv);
+  for (i = 0; i < hidden.count; i += 2)
+    pool->solvables[hidden.elements[i]].requires = hidden.elements[i + 1];
+  queue_free(&hidden);
   queue_free(&job);
   queue_free(&roots);
   map_free(&base);
