@@ -17,17 +17,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
+import { createApp } from '../src/http/app.ts';
 import { openDatabase } from '../src/db/database.ts';
-import { registerGatingRoutes } from '../src/gating/routes.ts';
-import { ApiRoutes, type AppEnv } from '../src/http/api-routes.ts';
-import { notFoundResponse, toErrorResponse } from '../src/http/error-handler.ts';
-import { registerResultsRoutes } from '../src/results/routes.ts';
 import { createToken, createUser } from '../src/users/service.ts';
-import { registerWaiverRoutes } from '../src/waivers/routes.ts';
 import { fedoraPolicies } from '../test/gating/gating-fixture.ts';
 
 const builds = 100_000;
@@ -150,18 +145,7 @@ async function main(): Promise<void> {
   const policiesDir = mkdtempSync(join(tmpdir(), 'ripple-bench-policies-'));
   writeFileSync(join(policiesDir, 'fedora.yaml'), fedoraPolicies);
   const config = loadConfig({ RIPPLE_POLICIES_DIR: policiesDir });
-  const app = new Hono<AppEnv>();
-  app.use('*', async (c, next) => {
-    c.set('db', database.db);
-    c.set('config', config);
-    await next();
-  });
-  app.onError(toErrorResponse);
-  app.notFound(notFoundResponse);
-  const routes = new ApiRoutes(app);
-  registerResultsRoutes(routes);
-  registerWaiverRoutes(routes);
-  registerGatingRoutes(routes);
+  const app = createApp({ db: database.db, config });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

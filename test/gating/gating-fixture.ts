@@ -1,19 +1,14 @@
 /**
- * The results, waivers and gating routes mounted the way src/http/app.ts mounts domains, over a
- * fresh database, with an admin, two maintainers, a CI token and a policies directory of our own.
+ * The app over a fresh database, with an admin, two maintainers, a CI token and a policies directory of our own.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { loadConfig } from '../../src/config.ts';
-import { registerGatingRoutes } from '../../src/gating/routes.ts';
-import { ApiRoutes, type AppEnv } from '../../src/http/api-routes.ts';
-import { notFoundResponse, toErrorResponse } from '../../src/http/error-handler.ts';
-import { registerResultsRoutes } from '../../src/results/routes.ts';
+import { createApp, type RippleApp } from '../../src/http/app.ts';
 import { createToken, createUser } from '../../src/users/service.ts';
-import { registerWaiverRoutes } from '../../src/waivers/routes.ts';
 import type { DatabaseBackend, TestDatabase } from '../helpers/database.ts';
+import { jsonCaller, type JsonCall } from '../helpers/http.ts';
 
 /** Fedora-like policies: what Bodhi's gating contexts look like in Fedora's Greenwave. */
 export const fedoraPolicies = `
@@ -51,11 +46,10 @@ rules:
 
 export interface GatingFixture {
   database: TestDatabase;
-  app: Hono<AppEnv>;
-  routes: ApiRoutes;
+  app: RippleApp;
   policiesDir: string;
   tokens: { admin: string; alice: string; bob: string; ci: string };
-  call(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; json: any; text: string }>;
+  call: JsonCall;
 }
 
 export async function openGatingFixture(backend: DatabaseBackend, policies = fedoraPolicies): Promise<GatingFixture> {
@@ -63,18 +57,7 @@ export async function openGatingFixture(backend: DatabaseBackend, policies = fed
   const policiesDir = mkdtempSync(join(tmpdir(), 'ripple-policies-'));
   writeFileSync(join(policiesDir, 'fedora.yaml'), policies);
   const config = loadConfig({ RIPPLE_POLICIES_DIR: policiesDir });
-  const app = new Hono<AppEnv>();
-  app.use('*', async (c, next) => {
-    c.set('db', database.db);
-    c.set('config', config);
-    await next();
-  });
-  app.onError(toErrorResponse);
-  app.notFound(notFoundResponse);
-  const routes = new ApiRoutes(app);
-  registerResultsRoutes(routes);
-  registerWaiverRoutes(routes);
-  registerGatingRoutes(routes);
+  const app = createApp({ db: database.db, config });
   const admin = await createUser(database.db, { name: 'root', isAdmin: true });
   const alice = await createUser(database.db, { name: 'alice' });
   const bob = await createUser(database.db, { name: 'bob' });
@@ -86,21 +69,7 @@ export async function openGatingFixture(backend: DatabaseBackend, policies = fed
     ci: (await createToken(database.db, robot, ['ci'])).token,
   };
   return {
-    database, app, routes, policiesDir, tokens,
-    async call(method, path, options = {}) {
-      const headers: Record<string, string> = {};
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      const body = options.body !== undefined ? JSON.stringify(options.body) : options.rawBody;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await app.request(`http://ripple.test${path}`, { method, headers, body });
-      const text = await response.text();
-      let json: any;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: response.status, json, text };
-    },
+    database, app, policiesDir, tokens,
+    call: jsonCaller(app),
   };
 }

@@ -6,12 +6,13 @@ import { loadConfig } from '../../src/config.ts';
 import { createApp, type RippleApp } from '../../src/http/app.ts';
 import { createToken, createUser } from '../../src/users/service.ts';
 import type { DatabaseBackend, TestDatabase } from '../helpers/database.ts';
+import { jsonCaller, type JsonCall } from '../helpers/http.ts';
 
 export interface AppFixture {
   database: TestDatabase;
   app: RippleApp;
   tokens: { admin: string; alice: string; bob: string; ci: string };
-  call(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; json: any; text: string }>;
+  call: JsonCall;
 }
 
 export async function openAppFixture(backend: DatabaseBackend): Promise<AppFixture> {
@@ -30,22 +31,7 @@ export async function openAppFixture(backend: DatabaseBackend): Promise<AppFixtu
     database,
     app,
     tokens,
-    async call(method, path, options = {}) {
-      const headers: Record<string, string> = {};
-      if (options.token) headers.authorization = `Bearer ${options.token}`;
-      let body: string | undefined = options.rawBody;
-      if (options.body !== undefined) body = JSON.stringify(options.body);
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await app.request(path, { method, headers, body });
-      const text = await response.text();
-      let json: any;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: response.status, json, text };
-    },
+    call: jsonCaller(app),
   };
 }
 

@@ -7,16 +7,8 @@ import * as assert from 'uvu/assert';
 import { addPackages, createGroup } from '../../src/collections/service.ts';
 import { databaseBackends } from '../helpers/database.ts';
 import { openAppFixture, rpmCollection, type AppFixture } from './app-fixture.ts';
+import { seededRandom } from '../helpers/random.ts';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const backend of databaseBackends()) {
   const it = suite(`fuzz (${backend.name})`);
@@ -30,7 +22,7 @@ for (const backend of databaseBackends()) {
   it.after(() => f.database.close());
 
   it('no generated request gets a 500', async () => {
-    const next = random(backend.name === 'pglite' ? 1 : 2);
+    const next = seededRandom(backend.name === 'pglite' ? 1 : 2);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const segments = ['collections', 'packages', 'groups', 'tokens', 'me', 'users', 'v1', 'diff', 'f40', 'alice', 'tools', 'global', 'bash', 'gcc',
       'affected-by', 'reverse-dependencies', 'regenerate', 'members', '%', '%E0%A4%A', '..', '*', '', '0', '-1', '99999999999999999999', 'x'.repeat(300), '%00', 'é', ' '];

@@ -10,14 +10,8 @@ import { SolverPool } from '../../resolver/src/index.ts';
 import type { BinaryPackage, Dependency, SourcePackage } from '../../resolver/src/types.ts';
 import { planIncremental, type PreviousResult } from '../../src/resolution/incremental.ts';
 import { defaultSettings, nevra, type BuildrootPackage } from '../../src/resolution/snapshot-resolver.ts';
+import { seededRandom } from '../helpers/random.ts';
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 interface World { binaries: BinaryPackage[]; sources: SourcePackage[] }
 
@@ -31,7 +25,7 @@ function pkg(name: string, version: string, requires: Dependency[] = [], extra: 
 }
 
 function generate(seed: number): World {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(list: T[]) => list[Math.floor(rnd() * list.length)]!;
   const binaries: BinaryPackage[] = [pkg('base0', '1', [{ name: 'lib0' }], { essential: true }), pkg('lib0', '1')];
   for (let i = 1; i < 120; i++) {
@@ -67,7 +61,7 @@ function generate(seed: number): World {
 
 /** A random regeneration: mostly transparent version bumps, plus real changes. */
 function mutate(world: World, seed: number): World {
-  const rnd = random(seed * 7919);
+  const rnd = seededRandom(seed * 7919);
   const bump = (v: string) => String(Number(v) + 1);
   const bumped = new Set<string>();
   let binaries = world.binaries.map((b) => ({ ...b }));

@@ -4,19 +4,13 @@
  * requires, alternatives, virtual packages with several providers and a few conflicts.
  */
 import type { BinaryPackage, Dependency, SourcePackage } from '../../resolver/src/index.ts';
+import { seededRandom } from '../helpers/random.ts';
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 const VIRTUALS = 300;
 
 export function syntheticDistribution(binaries = 63_000, sources = 34_000): { packages: BinaryPackage[]; sources: SourcePackage[] } {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const pick = (below: number) => Math.floor(rnd() * below);
   // Skewed towards low numbers, like real dependencies pile onto a core of libraries.
   const lower = (below: number) => Math.floor(rnd() ** 4 * below);
