@@ -103,6 +103,54 @@ export const configOptions = {
     check: (dir, cwd) => resolve(cwd, dir),
   }),
   eventRetentionDays: option({ env: 'RIPPLE_EVENT_RETENTION_DAYS', kind: 'integer', default: 90, min: 1, doc: 'Events older than this are pruned from the event log.' }),
+  // Scheduling (src/scheduling): Koschei's priority model and its defaults; see docs/scheduling.md.
+  schedulerIntervalSeconds: option({ env: 'RIPPLE_SCHEDULER_INTERVAL_SECONDS', kind: 'number', default: 10, min: 0.05, doc: 'Seconds between scheduler ticks (each tick submits builds up to the caps).' }),
+  priorityThreshold: option({ env: 'RIPPLE_PRIORITY_THRESHOLD', kind: 'integer', default: 256, doc: 'A package is scheduled once its priority reaches this (Koschei: 256).' }),
+  dependencyChangePriority: option({ env: 'RIPPLE_DEPENDENCY_CHANGE_PRIORITY', kind: 'number', default: 256, min: 0, doc: 'Each unapplied dependency change adds this divided by its distance (8 when the distance is unknown).' }),
+  unknownDistance: option({ env: 'RIPPLE_UNKNOWN_DISTANCE', kind: 'integer', default: 8, min: 1, doc: 'Distance assumed for dependency changes beyond the measured distance or in the base buildroot.' }),
+  failedBuildPriority: option({ env: 'RIPPLE_FAILED_BUILD_PRIORITY', kind: 'number', default: 200, min: 0, doc: 'Priority after a build fails following a non-failed one (Koschei: 200).' }),
+  failedDependencyChangePriority: option({ env: 'RIPPLE_FAILED_DEPENDENCY_CHANGE_PRIORITY', kind: 'number', default: 256, min: 0, doc: 'Extra priority for a failing package once a dependency changed since its failed build (Hydra: retry what a fix may have repaired).' }),
+  timePriorityT0Hours: option({ env: 'RIPPLE_TIME_PRIORITY_T0_HOURS', kind: 'number', default: 6, min: 0.001, doc: 'Hours since the last build at which the time priority is 0 (Koschei t0).' }),
+  timePriorityT1Hours: option({ env: 'RIPPLE_TIME_PRIORITY_T1_HOURS', kind: 'number', default: 168, min: 0.002, doc: 'Hours since the last build at which the time priority reaches the threshold (Koschei t1).' }),
+  timePriorityMinimum: option({ env: 'RIPPLE_TIME_PRIORITY_MINIMUM', kind: 'number', default: -30, doc: 'Lower clamp of the time priority (Koschei: -30).' }),
+  manualBuildPriority: option({ env: 'RIPPLE_MANUAL_BUILD_PRIORITY', kind: 'integer', default: 3000, min: 1, doc: 'Manual priority a build request sets; reset to 0 once the build is submitted.' }),
+  maxConcurrentBuilds: option({ env: 'RIPPLE_MAX_CONCURRENT_BUILDS', kind: 'integer', default: 30, min: 0, doc: 'Global cap on queued plus running builds (MBS NUM_CONCURRENT_BUILDS, Koschei max_builds).' }),
+  backendLoadFactor: option({ env: 'RIPPLE_BACKEND_LOAD_FACTOR', kind: 'number', default: 1, min: 0.01, doc: "A backend takes queued plus running builds up to its live builders' capacity times this." }),
+  // Builders (src/builds).
+  buildLeaseSeconds: option({ env: 'RIPPLE_BUILD_LEASE_SECONDS', kind: 'number', default: 120, min: 0.1, doc: 'A running build whose worker has not renewed its lease for this long goes back to the queue.' }),
+  buildTimeoutSeconds: option({ env: 'RIPPLE_BUILD_TIMEOUT_SECONDS', kind: 'number', default: 4 * 3600, min: 0.1, doc: 'A build command running longer is killed and retried as an infrastructure failure.' }),
+  buildMaxAttempts: option({ env: 'RIPPLE_BUILD_MAX_ATTEMPTS', kind: 'integer', default: 3, min: 1, doc: 'Attempts of a build before infrastructure failures make it infra-failed (never the package failing).' }),
+  buildRetryBackoffSeconds: option({ env: 'RIPPLE_BUILD_RETRY_BACKOFF_SECONDS', kind: 'number', default: 60, min: 0, doc: 'Wait before the first retry after an infrastructure failure; doubles for each further attempt.' }),
+  buildCommand: option({
+    env: 'RIPPLE_BUILD_COMMAND',
+    kind: 'string',
+    default: 'rpmbuild --rebuild {srpm} --define "_topdir {workdir}"',
+    doc: 'Command a local builder runs per build (sh -c); {srpm}, {workdir}, {package}, {arch} expand to the values (passed as environment variables, safe inside or outside quotes).',
+  }),
+  builderName: option({ env: 'RIPPLE_BUILDER_NAME', kind: 'string', default: '', doc: 'Name a builder registers under; empty uses <host>:<pid>.' }),
+  builderBackend: option<'string', 'local' | 'simulation'>({
+    env: 'RIPPLE_BUILDER_BACKEND',
+    kind: 'string',
+    default: 'local',
+    doc: 'What a builder runs: local (the build command) or simulation (deterministic fake builds).',
+    check: (backend) => {
+      if (backend !== 'local' && backend !== 'simulation') throw new Error('must be local or simulation');
+      return backend;
+    },
+  }),
+  builderArches: option({ env: 'RIPPLE_BUILDER_ARCHES', kind: 'string', default: 'x86_64,noarch', doc: 'Comma-separated architectures a builder serves.' }),
+  builderCapacity: option({ env: 'RIPPLE_BUILDER_CAPACITY', kind: 'integer', default: 1, min: 1, max: 1024, doc: 'Builds one builder runs at once.' }),
+  simulationSeed: option({ env: 'RIPPLE_SIMULATION_SEED', kind: 'integer', default: 1, doc: 'Seed of the simulation backend: durations and outcomes are a function of it and the package name.' }),
+  simulationTimeScale: option({ env: 'RIPPLE_SIMULATION_TIME_SCALE', kind: 'number', default: 0.001, min: 0, doc: 'Wall-clock seconds a simulated build takes per simulated second (0: instantly).' }),
+  eventPollMs: option({ env: 'RIPPLE_EVENT_POLL_MS', kind: 'integer', default: 2000, min: 10, doc: 'How often each instance reads the event log even without a NOTIFY (a dropped notification delays events by at most this).' }),
+  eventBufferEvents: option({ env: 'RIPPLE_EVENT_BUFFER_EVENTS', kind: 'integer', default: 10_000, min: 0, doc: 'Recent events each instance keeps in memory so resuming websocket clients replay without a query (up to twice this many are held).' }),
+  wsHeartbeatSeconds: option({ env: 'RIPPLE_WS_HEARTBEAT_SECONDS', kind: 'number', default: 30, min: 0.05, doc: 'Interval of websocket pings and heartbeat messages; a client that missed a whole interval without a pong is dropped.' }),
+  wsMaxBufferedEvents: option({ env: 'RIPPLE_WS_MAX_BUFFERED_EVENTS', kind: 'integer', default: 1000, min: 1, doc: 'Events a websocket client may have unsent before it is closed (code 4008, with its resume id).' }),
+  webhookMaxAttempts: option({ env: 'RIPPLE_WEBHOOK_MAX_ATTEMPTS', kind: 'integer', default: 8, min: 1, max: 50, doc: 'POSTs of one webhook delivery before it is marked failed.' }),
+  webhookBackoffSeconds: option({ env: 'RIPPLE_WEBHOOK_BACKOFF_SECONDS', kind: 'number', default: 30, min: 0.01, doc: 'Wait after the first failed webhook attempt; it doubles after each further failure (capped at 6 hours).' }),
+  webhookTimeoutSeconds: option({ env: 'RIPPLE_WEBHOOK_TIMEOUT_SECONDS', kind: 'number', default: 10, min: 0.1, doc: 'Time a webhook receiver has to answer one POST.' }),
+  amqpUrl: option({ env: 'RIPPLE_AMQP_URL', kind: 'string', default: '', doc: 'AMQP broker to publish every event to (amqp://user:pass@host:5672); empty disables publication.' }),
+  amqpExchange: option({ env: 'RIPPLE_AMQP_EXCHANGE', kind: 'string', default: 'ripple', doc: "Topic exchange events are published to, with routing key 'ripple.<event type>'." }),
 };
 
 type OptionValue<D> = D extends OptionDeclaration<OptionKind, infer V> ? V : never;

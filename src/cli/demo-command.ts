@@ -19,7 +19,7 @@ import { authenticate, createToken, createUser, getUser } from '../users/service
 import { sourcesOfCollection } from './add-packages-command.ts';
 import { openServiceDatabase, runCommand, unlessNotFound } from './command-line.ts';
 import { describeOutcome, ingestWithProgress } from './regenerate-command.ts';
-import { serveUntilSignal, startService } from './serve-command.ts';
+import { roles, serveUntilSignal, startService } from './serve-command.ts';
 
 const help = `usage: ripple demo [--port N] [--debian]
 
@@ -132,7 +132,9 @@ export const run = (args: string[]) => runCommand({
   name: 'demo', help, options: { port: { type: 'string' }, debian: { type: 'boolean' } },
 }, args, async (a) => {
   const base = loadConfig();
-  const config: Config = { ...base, httpPort: a.integer('port') ?? base.httpPort };
+  // The demo runs every role in one process; its builder simulates builds (deterministic outcomes
+  // and durations), since the fixture packages' build dependencies are not installable here.
+  const config: Config = { ...base, httpPort: a.integer('port') ?? base.httpPort, builderBackend: 'simulation' };
   const files = demoFiles(config);
   console.log('building the rpm-md fixture repositories (cached after the first run) ...');
   const repos = await fixtureRepositories();
@@ -144,7 +146,7 @@ export const run = (args: string[]) => runCommand({
     const token = await ensureToken(db, files.token);
     console.log(describeOutcome(FIXTURE_COLLECTION, await ingestWithProgress(db, FIXTURE_COLLECTION, { threads: config.resolverThreads })));
     const bookworm = a.flag('debian') && (await ensureBookworm(db));
-    const service = await startService(database, config);
+    const service = await startService(database, config, roles);
     writeFileSync(files.url, `${service.url}\n`);
     console.log(guide(service.url!, files, token, database, bookworm));
     await serveUntilSignal(service);

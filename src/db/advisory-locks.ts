@@ -11,5 +11,7 @@ export const LockClass = {
   migrations: base + 1,
   /** Serialises event appends so ids become visible in increasing order (event-log.ts). */
   eventLog: base + 2,
+  /** One scheduler tick at a time across instances: the global build cap is checked and filled atomically. */
+  scheduler: base + 5,
 } as const;
 export type LockClass = (typeof LockClass)[keyof typeof LockClass];

@@ -198,6 +198,8 @@ export interface DependencyChangesTable {
   kind: DependencyChangeKind;
   /** 1 = direct build dependency; null = beyond the measured distance or base buildroot. */
   distance: number | null;
+  /** 0005: the build that applied these changes (baseline 'last_build' only). */
+  build_id: number | null;
 }
 
 export interface PackageStateChangesTable {
@@ -298,6 +300,94 @@ export interface GatingPermissionsTable {
   created_at: CreatedAt;
 }
 
+// Subscriptions and webhooks (sql/0006_subscriptions.sql) ------------------------------------------
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+/** One POST of a webhook delivery, as kept in `webhook_deliveries.history`. */
+export interface WebhookAttempt { at: string; response_code: number | null; error: string | null }
+
+export interface SubscriptionsTable {
+  id: Id;
+  user_id: number;
+  /** Exactly one of group_id and package_name is set. */
+  group_id: number | null;
+  package_name: string | null;
+  /** Event type filter, exact or `package.*`; empty = every type. */
+  types: Generated<string[]>;
+  webhook_url: string | null;
+  webhook_secret: string | null;
+  created_at: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Id;
+  subscription_id: number;
+  event_id: number;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  response_code: number | null;
+  error: string | null;
+  history: JsonbWithDefault<WebhookAttempt[]>;
+  next_attempt_at: CreatedAt;
+  created_at: CreatedAt;
+  delivered_at: Timestamp | null;
+}
+
+export interface EventFollowersTable {
+  name: string;
+  last_event_id: number;
+  updated_at: CreatedAt;
+}
+
+// Builds and builders (sql/0005_builds.sql) -----------------------------------------------------
+
+export type BuildBackend = 'local' | 'simulation' | 'koji';
+export type BuildState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'infra-failed';
+export type BuildOutcome = 'passed' | 'fixed' | 'regression' | 'still-failing' | 'failed' | 'infra';
+
+export interface BuildersTable {
+  id: Id;
+  name: string;
+  backend: BuildBackend;
+  platforms: Generated<string[]>;
+  arches: Generated<string[]>;
+  capacity: Generated<number>;
+  draining: Generated<boolean>;
+  registered_at: CreatedAt;
+  last_seen: CreatedAt;
+}
+
+export interface BuildsTable {
+  id: Id;
+  package_id: number;
+  /** The snapshot it was scheduled against (and resolved in when finished). */
+  snapshot_id: number;
+  backend: BuildBackend;
+  arch: string | null;
+  state: Generated<BuildState>;
+  /** `{kind: 'dependency-change' | 'manual' | 'time' | 'failed-retry', ...}`. */
+  reason: JsonbWithDefault<Record<string, unknown>>;
+  priority: number;
+  attempt: Generated<number>;
+  /** Retry backoff: not claimable before this. */
+  not_before: Timestamp | null;
+  worker: string | null;
+  lease_expires_at: Timestamp | null;
+  queued_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  duration_ms: number | null;
+  log_path: string | null;
+  exit_status: number | null;
+  error: string | null;
+  outcome: BuildOutcome | null;
+  task_id: number | null;
+  cancel_requested: Generated<boolean>;
+  /** binary_packages ids it built with, encoded like resolutions.buildroot. */
+  buildroot: Bytes | null;
+  buildroot_size: number | null;
+}
+
 export interface Schema {
   users: UsersTable;
   api_tokens: ApiTokensTable;
@@ -322,6 +412,11 @@ export interface Schema {
   result_group_members: ResultGroupMembersTable;
   waivers: WaiversTable;
   gating_permissions: GatingPermissionsTable;
+  builders: BuildersTable;
+  builds: BuildsTable;
+  subscriptions: SubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  event_followers: EventFollowersTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -341,3 +436,7 @@ export type DependencyChange = Selectable<DependencyChangesTable>;
 export type PackageStateChange = Selectable<PackageStateChangesTable>;
 export type EventRow = Selectable<EventsTable>;
 export type Waiver = Selectable<WaiversTable>;
+export type Subscription = Selectable<SubscriptionsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type Build = Selectable<BuildsTable>;
+export type Builder = Selectable<BuildersTable>;

@@ -4,12 +4,15 @@
  * server (server.ts) hands it Node's requests.
  */
 import { Hono } from 'hono';
+import { registerBuildRoutes } from '../builds/routes.ts';
 import { registerCollectionRoutes } from '../collections/routes.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { registerSubscriptionRoutes } from '../events/routes.ts';
 import { registerGatingRoutes } from '../gating/routes.ts';
 import { registerResolutionRoutes } from '../resolution/routes.ts';
 import { registerResultsRoutes } from '../results/routes.ts';
+import { registerSchedulingRoutes } from '../scheduling/routes.ts';
 import { registerUserRoutes } from '../users/routes.ts';
 import { registerWaiverRoutes } from '../waivers/routes.ts';
 import { ApiRoutes, s, type AppEnv, type RouteDeclaration } from './api-routes.ts';
@@ -46,6 +49,9 @@ export function createApp({ db, config }: CreateAppOptions): RippleApp {
   registerResultsRoutes(routes);
   registerWaiverRoutes(routes);
   registerGatingRoutes(routes);
+  registerBuildRoutes(routes);
+  registerSchedulingRoutes(routes);
+  registerSubscriptionRoutes(routes);
   routes.add({
     method: 'get', path: '/openapi.json', tag: 'operations', summary: 'This document',
     response: s.object({ openapi: s.string(), paths: s.object({}) }),

@@ -28,7 +28,8 @@ export async function startServer({ app, config, onServer }: StartServerOptions)
   onServer?.(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.httpPort, config.httpHost, () => {
+    // A deep accept queue lets thousands of websocket clients reconnect at once (bench/ws.ts).
+    server.listen({ port: config.httpPort, host: config.httpHost, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import { sql } from 'kysely';
 import type { Database, Db } from '../db/database.ts';
+import { pruneEvents } from '../events/event-log.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { ingestCollection, type IngestOutcome } from '../resolution/ingest.ts';
 
@@ -18,6 +19,8 @@ export const instanceName = () => `${hostname()}:${process.pid}`;
 export interface WatcherOptions {
   pollCron: string;
   threads: number;
+  /** Events older than this many days are pruned on each tick (see event-log.ts prune_events). */
+  eventRetentionDays?: number;
   instance?: string;
   logger?: Logger;
   /** Called after each ingest attempt (tests and the CLI's `watch` view listen here). */
@@ -52,7 +55,10 @@ export class Watcher {
   }
 
   async start(): Promise<void> {
-    this.task = cron.schedule(this.options.pollCron, () => void this.tick());
+    this.task = cron.schedule(this.options.pollCron, () => {
+      void this.tick();
+      void this.pruneEvents();
+    });
     this.unlisten = await this.database.listen(REGENERATE_CHANNEL, () => void this.tick());
     void this.tick();
   }
@@ -82,6 +88,13 @@ export class Watcher {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /** Retention: a client resuming from a pruned id is told so (event_log_state keeps the mark). */
+  private async pruneEvents(): Promise<void> {
+    if (this.options.eventRetentionDays === undefined) return;
+    const olderThan = new Date(Date.now() - this.options.eventRetentionDays * 86_400_000);
+    await pruneEvents(this.database.db, olderThan).catch((error: unknown) => this.logger.warn('pruning events failed', { error }));
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,143 @@
+/**
+ * The build queue's hot statements (graphile-worker style: SQL first, one statement per step).
+ * - claim: one UPDATE over a `FOR UPDATE SKIP LOCKED` subquery, so concurrent workers on any
+ *   machine never take the same build and never wait for each other;
+ * - leases: a claimed build carries `lease_expires_at`, renewed by its worker; an expired lease
+ *   means the worker died, and any worker puts the build back in the queue (`reclaimExpired`);
+ * - infrastructure failures (lost worker, timeout, missing SRPM) are retried with exponential
+ *   backoff up to `maxAttempts`, then end as `infra-failed`, never as the package failing.
+ * Every transition checks (worker, attempt), so a worker that lost its lease cannot overwrite
+ * the build another worker now runs.
+ */
+import { sql } from 'kysely';
+import { withTransaction, type Db } from '../db/database.ts';
+import type { BuildBackend } from '../db/schema.ts';
+import { appendEvents } from '../events/event-log.ts';
+
+export interface BuilderRegistration {
+  name: string;
+  backend: BuildBackend;
+  arches: string[];
+  platforms?: string[];
+  capacity: number;
+}
+
+export interface ClaimedBuild {
+  id: number;
+  attempt: number;
+  packageId: number;
+  package: string;
+  collectionId: number;
+  collection: string;
+  format: 'rpm-md' | 'debian';
+  sources: unknown[];
+  snapshotId: number;
+  arch: string | null;
+  backend: BuildBackend;
+}
+
+export interface RetrySettings {
+  maxAttempts: number;
+  backoffSeconds: number;
+}
+
+export async function registerBuilder(db: Db, builder: BuilderRegistration): Promise<void> {
+  await db.insertInto('builders')
+    .values({ name: builder.name, backend: builder.backend, arches: builder.arches, platforms: builder.platforms ?? [], capacity: builder.capacity })
+    .onConflict((oc) => oc.column('name').doUpdateSet({
+      backend: builder.backend, arches: builder.arches, platforms: builder.platforms ?? [], capacity: builder.capacity,
+      draining: false, last_seen: sql<Date>`now()`,
+    }))
+    .execute();
+}
+
+/** Marks the builder alive; a draining builder keeps its running builds but claims no more. */
+export async function heartbeat(db: Db, name: string): Promise<{ draining: boolean } | undefined> {
+  return db.updateTable('builders').set({ last_seen: sql<Date>`now()` }).where('name', '=', name).returning('draining').executeTakeFirst();
+}
+
+export async function setDraining(db: Db, name: string, draining: boolean): Promise<void> {
+  await db.updateTable('builders').set({ draining }).where('name', '=', name).execute();
+}
+
+export async function claimBuilds(db: Db, builder: BuilderRegistration, limit: number, leaseSeconds: number): Promise<ClaimedBuild[]> {
+  if (limit <= 0) return [];
+  const { rows } = await sql<{ id: number }>`
+    update builds set state = 'running', worker = ${builder.name}, started_at = now(), error = null,
+      lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+    where id in (
+      select id from builds
+      where state = 'queued' and backend = ${builder.backend} and not cancel_requested
+        and (arch is null or arch = any(${builder.arches}::text[]))
+        and (not_before is null or not_before <= now())
+      order by priority desc, id
+      limit ${limit}
+      for update skip locked)
+    returning id`.execute(db);
+  if (rows.length === 0) return [];
+  const claimed = await db.selectFrom('builds as b')
+    .innerJoin('packages as p', 'p.id', 'b.package_id')
+    .innerJoin('collections as c', 'c.id', 'p.collection_id')
+    .select(['b.id', 'b.attempt', 'b.package_id as packageId', 'p.name as package', 'c.id as collectionId', 'c.name as collection',
+      'c.format', 'c.sources', 'b.snapshot_id as snapshotId', 'b.arch', 'b.backend'])
+    .where('b.id', 'in', rows.map((r) => r.id))
+    .orderBy('b.priority', 'desc').orderBy('b.id')
+    .execute();
+  return claimed;
+}
+
+/** Extends the leases of `builds` held by `worker`; returns the ids it still holds. */
+export async function renewLeases(db: Db, worker: string, builds: { id: number; attempt: number }[], leaseSeconds: number): Promise<number[]> {
+  if (builds.length === 0) return [];
+  const { rows } = await sql<{ id: number }>`
+    update builds b set lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+    from unnest(${builds.map((b) => b.id)}::bigint[], ${builds.map((b) => b.attempt)}::int[]) as held(id, attempt)
+    where b.id = held.id and b.attempt = held.attempt and b.state = 'running' and b.worker = ${worker}
+    returning b.id`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+interface RetriedRow { id: number; state: string; attempt: number; error: string; package_name: string; collection_id: number; collection: string }
+
+/**
+ * Retries or gives up the running builds chosen by `where` (a SQL condition on `b`), recording
+ * `error`, and appends `build.retry` / `build.finished` (outcome infra) events.
+ */
+async function retry(db: Db, where: ReturnType<typeof sql>, error: ReturnType<typeof sql>, settings: RetrySettings): Promise<RetriedRow[]> {
+  return withTransaction(db, async (trx) => {
+    const { rows } = await sql<RetriedRow>`
+      with changed as (
+        update builds b set
+          state = case when b.attempt >= ${settings.maxAttempts} then 'infra-failed' else 'queued' end,
+          outcome = case when b.attempt >= ${settings.maxAttempts} then 'infra' end,
+          finished_at = case when b.attempt >= ${settings.maxAttempts} then now() end,
+          not_before = case when b.attempt >= ${settings.maxAttempts} then null
+            else now() + make_interval(secs => ${settings.backoffSeconds} * power(2, b.attempt - 1)) end,
+          attempt = case when b.attempt >= ${settings.maxAttempts} then b.attempt else b.attempt + 1 end,
+          worker = null, lease_expires_at = null, error = ${error}
+        where b.state = 'running' and ${where}
+        returning b.id, b.state, b.attempt, b.error, b.package_id)
+      select changed.id, changed.state, changed.attempt, changed.error, p.name as package_name, p.collection_id, c.name as collection
+      from changed join packages p on p.id = changed.package_id join collections c on c.id = p.collection_id`.execute(trx);
+    await appendEvents(trx, rows.map((r) => ({
+      type: r.state === 'queued' ? 'build.retry' : 'build.finished',
+      collectionId: r.collection_id,
+      packageName: r.package_name,
+      payload: { build_id: r.id, collection: r.collection, name: r.package_name, attempt: r.attempt, error: r.error,
+        ...(r.state === 'queued' ? {} : { state: r.state, outcome: 'infra' }) },
+    })));
+    return rows;
+  });
+}
+
+/** Puts builds whose worker stopped renewing its lease back in the queue (or gives them up). */
+export function reclaimExpired(db: Db, settings: RetrySettings): Promise<RetriedRow[]> {
+  return retry(db, sql`b.lease_expires_at < now()`,
+    sql`'lease of worker ' || coalesce(b.worker, '?') || ' expired (worker lost)'`, settings);
+}
+
+/** A worker reports an infrastructure failure of a build it holds. */
+export async function failInfrastructure(db: Db, worker: string, build: { id: number; attempt: number }, error: string, settings: RetrySettings): Promise<boolean> {
+  const rows = await retry(db, sql`b.id = ${build.id} and b.attempt = ${build.attempt} and b.worker = ${worker}`, sql`${error}::text`, settings);
+  return rows.length > 0;
+}

@@ -1,0 +1,157 @@
+/**
+ * A builder worker (PkgForge-style build daemon): registers in `builders`, claims queued builds of
+ * its backend and architectures up to its capacity, renews their leases while they run, stores
+ * each log under `<dataDir>/logs/<build id>.log`, and records the result. Workers on other machines
+ * share the queue through the database alone. Any worker also returns builds whose lease expired
+ * (their worker died) to the queue.
+ */
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import type { BuildBackend } from '../db/schema.ts';
+import type { PolicySet } from '../gating/policies.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { finishBuild } from './build-completion.ts';
+import { InfrastructureError, localExecutor, simulationExecutor, type BuildExecutor } from './build-executors.ts';
+import {
+  claimBuilds, failInfrastructure, heartbeat, reclaimExpired, registerBuilder, renewLeases, type ClaimedBuild, type RetrySettings,
+} from './build-queue.ts';
+
+export interface WorkerOptions {
+  name: string;
+  backend: BuildBackend;
+  arches: string[];
+  capacity: number;
+  leaseSeconds: number;
+  retry: RetrySettings;
+  executor: BuildExecutor;
+  /** Logs go to `<logDir>/<build id>.log`. */
+  logDir: string;
+  /** How often an idle worker looks for work (default a third of the lease). */
+  pollSeconds?: number;
+  policies?: PolicySet;
+  logger?: Logger;
+}
+
+interface Running { build: ClaimedBuild; controller: AbortController; done: Promise<void> }
+
+export const logDirectory = (config: Config) => join(config.dataDir, 'logs');
+
+export function workerFromConfig(db: Db, config: Config): BuildWorker {
+  return new BuildWorker(db, {
+    name: config.builderName || `${hostname()}:${process.pid}`,
+    backend: config.builderBackend,
+    arches: config.builderArches.split(',').map((a) => a.trim()).filter(Boolean),
+    capacity: config.builderCapacity,
+    leaseSeconds: config.buildLeaseSeconds,
+    retry: { maxAttempts: config.buildMaxAttempts, backoffSeconds: config.buildRetryBackoffSeconds },
+    executor: config.builderBackend === 'simulation'
+      ? simulationExecutor(config.simulationSeed, config.simulationTimeScale)
+      : localExecutor(config.buildCommand, config.buildTimeoutSeconds),
+    logDir: logDirectory(config),
+  });
+}
+
+export class BuildWorker {
+  readonly running = new Map<number, Running>();
+  readonly #db: Db;
+  readonly #options: WorkerOptions;
+  readonly #logger: Logger;
+  #timers: NodeJS.Timeout[] = [];
+  #ticking: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(db: Db, options: WorkerOptions) {
+    this.#db = db;
+    this.#options = options;
+    this.#logger = (options.logger ?? createLogger()).scope({ label: 'builder', worker: options.name });
+  }
+
+  get name(): string {
+    return this.#options.name;
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(this.#options.logDir, { recursive: true });
+    await registerBuilder(this.#db, this.#options);
+    const poll = (this.#options.pollSeconds ?? this.#options.leaseSeconds / 3) * 1000;
+    this.#timers.push(setInterval(() => void this.tick(), poll));
+    this.#timers.push(setInterval(() => void this.#renew(), (this.#options.leaseSeconds * 1000) / 3));
+    await this.tick();
+  }
+
+  /** Heartbeat, reclaim expired leases, claim what fits. Serialised per worker. */
+  tick(): Promise<void> {
+    this.#ticking = this.#ticking.then(() => this.#tick()).catch((error: unknown) => this.#logger.warn('builder tick failed', { error }));
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped) return;
+    const me = await heartbeat(this.#db, this.#options.name);
+    const requeued = await reclaimExpired(this.#db, this.#options.retry);
+    if (requeued.length) this.#logger.warn('builds of lost workers returned to the queue', { builds: requeued.map((r) => r.id) });
+    if (!me || me.draining || this.#stopped) return;
+    const claimed = await claimBuilds(this.#db, this.#options, this.#options.capacity - this.running.size, this.#options.leaseSeconds);
+    for (const build of claimed) {
+      const controller = new AbortController();
+      const entry: Running = { build, controller, done: Promise.resolve() };
+      this.running.set(build.id, entry);
+      entry.done = this.#run(build, controller.signal).finally(() => {
+        this.running.delete(build.id);
+        if (!this.#stopped) void this.tick();
+      });
+    }
+  }
+
+  async #renew(): Promise<void> {
+    const held = [...this.running.values()].map((r) => r.build);
+    try {
+      const still = new Set(await renewLeases(this.#db, this.#options.name, held, this.#options.leaseSeconds));
+      for (const build of held) {
+        if (still.has(build.id)) continue;
+        this.#logger.warn('lost the lease of a build; stopping it', { build: build.id });
+        this.running.get(build.id)?.controller.abort();
+      }
+    } catch (error) {
+      this.#logger.warn('lease renewal failed', { error });
+    }
+  }
+
+  async #run(build: ClaimedBuild, signal: AbortSignal): Promise<void> {
+    const logPath = join(this.#options.logDir, `${build.id}.log`);
+    const workdir = await mkdtemp(join(tmpdir(), `ripple-build-${build.id}-`));
+    const started = Date.now();
+    const logger = this.#logger.scope({ build: build.id, package: `${build.collection}/${build.package}`, attempt: build.attempt });
+    logger.info('build started');
+    try {
+      const result = await this.#options.executor(build, { logPath, workdir, signal });
+      if (signal.aborted) return;
+      const finished = await finishBuild(this.#db, this.#options.name, build, { ...result, logPath, durationMs: Date.now() - started }, this.#options.policies);
+      if (finished) logger.info('build finished', { outcome: finished.outcome, state: finished.state });
+      else logger.warn('build result discarded: the lease was lost meanwhile');
+    } catch (error) {
+      if (signal.aborted && this.#stopped === false) return;
+      const message = error instanceof InfrastructureError ? error.message : `unexpected: ${(error as Error).message}`;
+      if (!(error instanceof InfrastructureError)) logger.error('build failed unexpectedly', { error });
+      const retried = await failInfrastructure(this.#db, this.#options.name, build, message, this.#options.retry)
+        .catch((failure: unknown) => logger.warn('could not record the infrastructure failure; the lease will expire', { error: failure }));
+      logger.warn('infrastructure failure', { error: message, retried });
+    } finally {
+      await rm(workdir, { recursive: true, force: true });
+    }
+  }
+
+  /** Stops claiming; running builds are aborted and go back to the queue as infrastructure failures. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#ticking;
+    for (const r of this.running.values()) r.controller.abort();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+}

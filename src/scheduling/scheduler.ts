@@ -1,0 +1,242 @@
+/**
+ * The scheduler tick: one transaction under an advisory lock, so any number of scheduler instances
+ * may run and the caps hold (two ticks never count the same free slot). A tick
+ *  1. counts queued + running builds against the global cap and each backend's live capacity,
+ *  2. evaluates every schedulable package's priority (candidates.ts),
+ *  3. takes candidates round-robin across collections, highest priority first within each, so a
+ *     busy or dead collection never starves the others (Koschei #351),
+ *  4. skips packages blocked by a queued, running or due build they transitively build-depend on
+ *     (OBS; members of a cycle do not wait for each other), and packages the rebuild policy refuses,
+ *  5. inserts the builds, resets manual priorities, and appends `build.queued` events.
+ * The unique index `builds_one_active_per_package` is the last line against double submission.
+ */
+import { sql } from 'kysely';
+import type { Config } from '../config.ts';
+import { LockClass } from '../db/advisory-locks.ts';
+import { withTransaction, type Db, type Trx } from '../db/database.ts';
+import type { BuildBackend } from '../db/schema.ts';
+import { appendEvents } from '../events/event-log.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { Blocking, buildGraph } from './build-graph.ts';
+import { buildReason, evaluateCandidate, loadCandidates, type Candidate } from './candidates.ts';
+import { priorityConfig, type PriorityConfig } from './priority.ts';
+
+export type PolicyVerdict = { allowed: true } | { allowed: false; reason: string };
+/**
+ * Consulted before a package is queued because its dependencies changed: e.g. "do not rebuild
+ * dependents of a dependency that failed its own gating" (see gatingRebuildPolicy).
+ */
+export type RebuildPolicy = (trx: Trx, candidate: Candidate) => Promise<PolicyVerdict>;
+export const passRebuildPolicy: RebuildPolicy = async () => ({ allowed: true });
+
+export interface SchedulerSettings {
+  priority: PriorityConfig;
+  maxConcurrentBuilds: number;
+  backendLoadFactor: number;
+  /** Builders not seen for this long do not count as capacity. */
+  builderLivenessSeconds: number;
+  policy?: RebuildPolicy;
+  now?: () => Date;
+}
+
+export interface QueuedBuild {
+  id: number;
+  collectionId: number;
+  collection: string;
+  package: string;
+  backend: BuildBackend;
+  priority: number;
+  reason: Record<string, unknown>;
+}
+
+export interface TickResult {
+  queued: QueuedBuild[];
+  /** Queued + running before the tick. */
+  active: number;
+  cap: number;
+  /** Candidates above the threshold left out, with why. */
+  skipped: { collection: string; package: string; reason: string }[];
+}
+
+export const schedulerSettings = (config: Config, policy?: RebuildPolicy): SchedulerSettings => ({
+  priority: priorityConfig(config),
+  maxConcurrentBuilds: config.maxConcurrentBuilds,
+  backendLoadFactor: config.backendLoadFactor,
+  builderLivenessSeconds: config.buildLeaseSeconds,
+  policy,
+});
+
+export async function capacities(db: Db, livenessSeconds: number, loadFactor: number): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('builders').select(['backend', (eb) => eb.fn.sum<number>('capacity').as('capacity')])
+    .where('draining', '=', false).where('last_seen', '>', sql<Date>`now() - make_interval(secs => ${livenessSeconds})`)
+    .groupBy('backend').execute();
+  return new Map(rows.map((r) => [r.backend, Math.floor(Number(r.capacity) * loadFactor)]));
+}
+
+export async function activeBuilds(db: Db): Promise<Map<string, number>> {
+  const rows = await db.selectFrom('builds').select(['backend', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('state', 'in', ['queued', 'running']).groupBy('backend').execute();
+  return new Map(rows.map((r) => [r.backend, Number(r.count)]));
+}
+
+/** Names of packages with a queued or running build, per collection. */
+async function activeNames(db: Db): Promise<Map<number, string[]>> {
+  const rows = await db.selectFrom('builds as b').innerJoin('packages as p', 'p.id', 'b.package_id')
+    .select(['p.collection_id', 'p.name']).where('b.state', 'in', ['queued', 'running']).execute();
+  const byCollection = new Map<number, string[]>();
+  for (const r of rows) byCollection.set(r.collection_id, [...(byCollection.get(r.collection_id) ?? []), r.name]);
+  return byCollection;
+}
+
+export async function schedulerTick(db: Db, settings: SchedulerSettings, logger: Logger = createLogger()): Promise<TickResult> {
+  const policy = settings.policy ?? passRebuildPolicy;
+  return withTransaction(db, async (trx) => {
+    await sql`select pg_advisory_xact_lock(${LockClass.scheduler}::int4, 0)`.execute(trx);
+    const now = settings.now?.() ?? new Date();
+    const perBackend = await activeBuilds(trx);
+    const active = [...perBackend.values()].reduce((a, b) => a + b, 0);
+    const result: TickResult = { queued: [], active, cap: settings.maxConcurrentBuilds, skipped: [] };
+    let free = settings.maxConcurrentBuilds - active;
+    if (free <= 0) return result;
+    const backendFree = new Map<string, number>();
+    for (const [backend, capacity] of await capacities(trx, settings.builderLivenessSeconds, settings.backendLoadFactor)) {
+      backendFree.set(backend, capacity - (perBackend.get(backend) ?? 0));
+    }
+
+    const eligible = (await loadCandidates(trx, { schedulableOnly: true }))
+      .map((row) => evaluateCandidate(row, settings.priority, now))
+      .filter((c) => c.reasons.length === 0);
+    const byCollection = new Map<number, Candidate[]>();
+    for (const c of eligible) byCollection.set(c.row.collection_id, [...(byCollection.get(c.row.collection_id) ?? []), c]);
+    const lanes = [...byCollection.values()].map((list) => list.sort((a, b) => b.priority.total - a.priority.total || a.row.id - b.row.id));
+    lanes.sort((a, b) => b[0]!.priority.total - a[0]!.priority.total);
+
+    const running = await activeNames(trx);
+    const blocking = new Map<number, Blocking>();
+    const blockingOf = async (c: Candidate) => {
+      let b = blocking.get(c.row.collection_id);
+      if (!b) {
+        b = new Blocking(await buildGraph(trx, c.row.collection_id, c.row.snapshot_id!), running.get(c.row.collection_id) ?? []);
+        blocking.set(c.row.collection_id, b);
+      }
+      return b;
+    };
+
+    // OBS also blocks on dependencies that are due but not yet queued: build those first.
+    const dueNames = new Map([...byCollection].map(([id, list]) => [id, list.map((c) => c.row.name)]));
+    const due = new Map<number, Blocking>();
+    const dueOf = async (c: Candidate) => {
+      let b = due.get(c.row.collection_id);
+      if (!b) {
+        b = new Blocking(await buildGraph(trx, c.row.collection_id, c.row.snapshot_id!), dueNames.get(c.row.collection_id) ?? []);
+        due.set(c.row.collection_id, b);
+      }
+      return b;
+    };
+
+    const picked: Candidate[] = [];
+    const skip = (c: Candidate, reason: string) => result.skipped.push({ collection: c.row.collection, package: c.row.name, reason });
+    // Round-robin: each pass gives every collection at most one slot.
+    while (free > 0 && lanes.some((lane) => lane.length)) {
+      for (const lane of lanes) {
+        if (free <= 0) break;
+        const candidate = await nextInLane(lane, {
+          backendFull: (c) => (backendFree.get(c.row.backend) ?? 0) <= 0,
+          blocked: async (c) => (await blockingOf(c)).reason(c.row.name) ?? (await dueOf(c)).reason(c.row.name, true),
+          refused: async (c) => {
+            if (c.row.changes.length === 0) return null;
+            const verdict = await policy(trx, c);
+            return verdict.allowed ? null : verdict.reason;
+          },
+          skip,
+        });
+        if (!candidate) continue;
+        picked.push(candidate);
+        free -= 1;
+        backendFree.set(candidate.row.backend, (backendFree.get(candidate.row.backend) ?? 0) - 1);
+        (await blockingOf(candidate)).add(candidate.row.name);
+      }
+    }
+    if (picked.length === 0) return result;
+
+    const rows = await trx.insertInto('builds').values(picked.map((c) => ({
+      package_id: c.row.id,
+      snapshot_id: c.row.snapshot_id!,
+      backend: c.row.backend,
+      arch: c.row.arch,
+      priority: c.priority.total,
+      reason: JSON.stringify(buildReason(c)),
+    }))).returning(['id', 'package_id', 'reason']).execute();
+    await trx.updateTable('packages').set({ manual_priority: 0 })
+      .where('id', 'in', picked.map((c) => c.row.id)).where('manual_priority', '<>', 0).execute();
+    const byPackage = new Map(picked.map((c) => [c.row.id, c]));
+    result.queued = rows.map((r) => {
+      const c = byPackage.get(r.package_id)!;
+      return { id: r.id, collectionId: c.row.collection_id, collection: c.row.collection, package: c.row.name, backend: c.row.backend, priority: c.priority.total, reason: r.reason };
+    });
+    await appendEvents(trx, result.queued.map((b) => ({
+      type: 'build.queued', collectionId: b.collectionId, packageName: b.package,
+      payload: { build_id: b.id, collection: b.collection, name: b.package, backend: b.backend, priority: b.priority, reason: b.reason },
+    })));
+    logger.info('builds queued', { count: result.queued.length, active, cap: settings.maxConcurrentBuilds });
+    return result;
+  });
+}
+
+interface LaneChecks {
+  backendFull: (c: Candidate) => boolean;
+  blocked: (c: Candidate) => Promise<string | null>;
+  refused: (c: Candidate) => Promise<string | null>;
+  skip: (c: Candidate, reason: string) => void;
+}
+
+/** Removes and returns the lane's best candidate that may build now; drops the ones that may not. */
+async function nextInLane(lane: Candidate[], checks: LaneChecks): Promise<Candidate | undefined> {
+  while (lane.length) {
+    const candidate = lane[0]!;
+    if (checks.backendFull(candidate)) {
+      // The whole collection shares one backend: nothing more from it this tick.
+      for (const c of lane.splice(0)) checks.skip(c, `backend ${c.row.backend} has no free capacity`);
+      return undefined;
+    }
+    lane.shift();
+    const why = (await checks.blocked(candidate)) ?? (await checks.refused(candidate));
+    if (why === null) return candidate;
+    checks.skip(candidate, why);
+  }
+  return undefined;
+}
+
+/** Runs `schedulerTick` every `intervalSeconds` until stopped; a failing tick is logged, not fatal. */
+export class Scheduler {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> = Promise.resolve();
+  readonly #db: Db;
+  readonly #settings: SchedulerSettings;
+  readonly #intervalMs: number;
+  readonly #logger: Logger;
+
+  constructor(db: Db, settings: SchedulerSettings, intervalSeconds: number, logger: Logger = createLogger().scope({ label: 'scheduler' })) {
+    this.#db = db;
+    this.#settings = settings;
+    this.#intervalMs = intervalSeconds * 1000;
+    this.#logger = logger;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.tick(), this.#intervalMs);
+  }
+
+  /** One tick now, after the previous one (ticks of one instance never overlap). */
+  tick(): Promise<unknown> {
+    this.#running = this.#running.then(() => schedulerTick(this.#db, this.#settings, this.#logger))
+      .catch((error: unknown) => this.#logger.error('scheduler tick failed', { error }));
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+}
