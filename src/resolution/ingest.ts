@@ -192,13 +192,13 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         || (plan.resolved ? !previous || !previous.equals(plan.buildroot!) : canonicalJson(plan.row.previous_problems) !== canonicalJson(plan.problems));
       if (!plan.changed) continue;
       if (plan.resolved && plan.row.previous_resolved) {
-        plan.dependencyChanges = diffBuildroots(previousEntries.get(plan.row.id) ?? [], plan.members.map(entryOf), compare);
+        plan.dependencyChanges = diffBuildroots(entriesOf(previousEntries, plan.row.id), plan.members.map(entryOf), compare);
       }
       if (previous && plan.row.previous_resolved !== null && (plan.row.previous_resolved !== plan.resolved || !plan.resolved)) {
         plan.rootCause = explainTransition(
           plan.row.name,
           plan.row.previous_resolved
-            ? { source: plan.source, buildroot: (previousEntries.get(plan.row.id) ?? []).map(binaryOfEntry) }
+            ? { source: plan.source, buildroot: entriesOf(previousEntries, plan.row.id).map(binaryOfEntry) }
             : { source: plan.source, problems: plan.row.previous_problems ?? [] },
           plan.resolved ? { source: plan.source, buildroot: plan.members.map((m) => m.binary) } : { source: plan.source, problems: plan.problems },
           changes,
@@ -357,18 +357,30 @@ async function binaryIds(db: Db, binaries: BinaryPackage[]): Promise<Map<string,
   return ids;
 }
 
-/** The previous buildroot of every package that has one, as entries with names and versions. */
-async function previousBuildroots(db: Db, packages: PackageRow[]): Promise<Map<number, BuildrootEntry[]>> {
-  const decoded = new Map<number, EncodedMember[]>();
+/**
+ * The previous buildroot of every package that has one: decoded member ids per package, and the
+ * binaries they name once (a whole-distribution regeneration touches millions of members, so
+ * name/version entries are only built for the packages that need them, see entriesOf).
+ */
+interface PreviousBuildroots {
+  members: Map<number, EncodedMember[]>;
+  binaries: Map<number, Omit<BuildrootEntry, 'distance'>>;
+}
+
+async function previousBuildroots(db: Db, packages: PackageRow[]): Promise<PreviousBuildroots> {
+  const members = new Map<number, EncodedMember[]>();
+  const ids = new Set<number>();
   for (const row of packages) {
-    if (row.previous_resolved && row.previous_buildroot) decoded.set(row.id, decodeBuildroot(row.previous_buildroot));
+    if (!row.previous_resolved || !row.previous_buildroot) continue;
+    const decoded = decodeBuildroot(row.previous_buildroot);
+    members.set(row.id, decoded);
+    for (const m of decoded) ids.add(m.binaryId);
   }
-  const binaries = await binaryEntries(db, [...decoded.values()].flatMap((members) => members.map((m) => m.binaryId)));
-  const entries = new Map<number, BuildrootEntry[]>();
-  for (const [packageId, members] of decoded) {
-    entries.set(packageId, members.map((m) => ({ ...binaries.get(m.binaryId)!, distance: m.base ? null : m.distance, base: m.base })));
-  }
-  return entries;
+  return { members, binaries: await binaryEntries(db, [...ids]) };
+}
+
+function entriesOf(previous: PreviousBuildroots, packageId: number): BuildrootEntry[] {
+  return (previous.members.get(packageId) ?? []).map((m) => ({ ...previous.binaries.get(m.binaryId)!, distance: m.base ? null : m.distance, base: m.base }));
 }
 
 async function binaryEntries(db: Db, ids: number[]): Promise<Map<number, Omit<BuildrootEntry, 'distance'>>> {
@@ -390,17 +402,18 @@ async function previousBase(db: Db, encoded: Uint8Array, binaries: BinaryPackage
 }
 
 /** Previous resolved results in terms of the previous snapshot's binaries, for incremental resolution. */
-function previousResults(packages: PackageRow[], entries: Map<number, BuildrootEntry[]>, previous: Snapshot, settings: ResolutionSettings): Map<string, PreviousResult> {
+function previousResults(packages: PackageRow[], buildroots: PreviousBuildroots, previous: Snapshot, settings: ResolutionSettings): Map<string, PreviousResult> {
   const byNevra = new Map(previous.binaries.map((b) => [nevra(b), b]));
+  const byId = new Map([...buildroots.binaries].map(([id, entry]) => [id, byNevra.get(nevra(entry))]));
   const sources = new Map(buildSources(previous, settings).map((s) => [s.name, s]));
   const results = new Map<string, PreviousResult>();
   for (const row of packages) {
-    const members = entries.get(row.id);
+    const members = buildroots.members.get(row.id);
     const source = sources.get(row.name);
     if (!row.previous_resolved || !members || !source) continue;
-    const mapped = members.map((m) => ({ binary: byNevra.get(nevra(m))!, distance: m.distance, base: m.base === true }));
     // A member missing from the stored snapshot cannot be carried over: solve that source again.
-    if (mapped.every((m) => m.binary !== undefined)) results.set(row.name, { source, resolved: true, members: mapped });
+    if (!members.every((m) => byId.get(m.binaryId) !== undefined)) continue;
+    results.set(row.name, { source, resolved: true, members: members.map((m) => ({ binary: byId.get(m.binaryId)!, distance: m.distance, base: m.base })) });
   }
   return results;
 }
