@@ -24,6 +24,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   token: { summary: 'ripple token create <user> --scope admin|maintainer|ci [--description TEXT]', load: async () => (await import('./cli/user-command.ts')).token },
   overview: { summary: 'every collection with its state, snapshot and package counts', load: () => import('./cli/overview-command.ts') },
   info: { summary: 'one package: state, buildroot, problems, root cause, changes: ripple info <collection> <package>', load: () => import('./cli/info-command.ts') },
+  subscribe: { summary: 'subscriptions and webhooks of maintainers: ripple subscribe add|list|remove|deliveries', load: () => import('./cli/subscribe-command.ts') },
   watch: { summary: "follow a collection's events: ripple watch <collection> [--from ID] [--once]", load: () => import('./cli/watch-command.ts') },
 };
 

@@ -5,6 +5,7 @@
  * the `ripple.scratch-build` result and the events.
  */
 import { sql } from 'kysely';
+import { groupLabel, listGroups } from '../collections/service.ts';
 import { withTransaction, type Db, type Trx } from '../db/database.ts';
 import type { BuildOutcome, CollectionFormat, PackageState } from '../db/schema.ts';
 import { appendEvents, type NewEvent } from '../events/event-log.ts';
@@ -106,8 +107,10 @@ export async function finishBuild(db: Db, worker: string, claimed: ClaimedBuild,
       const reason = `build ${build.id} ${outcome}`;
       await trx.updateTable('packages').set({ state, state_since: finishedAt, state_snapshot_id: build.snapshot_id }).where('id', '=', pkg.id).execute();
       await trx.insertInto('package_state_changes').values({ package_id: pkg.id, snapshot_id: build.snapshot_id, previous_state: pkg.state, state, reason }).execute();
+      // The catalogue promises the package's groups with every state change (group subscribers filter on them).
+      const groups = (await listGroups(trx, { package: claimed.package })).map((g) => groupLabel({ namespace: g.namespace, name: g.name }));
       events.push({ type: 'package.state.change', collectionId: claimed.collectionId, packageName: claimed.package, payload: {
-        ...common, old: pkg.state, new: state, collection_name: claimed.collection, reason, build_id: build.id,
+        ...common, old: pkg.state, new: state, collection_name: claimed.collection, groups, reason, build_id: build.id,
       } });
     }
     const changeSummary = changes.slice(0, 50).map((c) => ({
@@ -123,7 +126,7 @@ export async function finishBuild(db: Db, worker: string, claimed: ClaimedBuild,
       data: { build_id: String(build.id), build_outcome: outcome, backend: build.backend, attempt: String(build.attempt), ...(build.arch ? { arch: build.arch } : {}) },
     }, policies);
     events.push({ type: 'build.finished', collectionId: claimed.collectionId, packageName: claimed.package, payload: {
-      ...common, build_id: build.id, state: run.succeeded ? 'succeeded' : 'failed', outcome, exit_status: run.exitStatus,
+      ...common, build_id: build.id, attempt: build.attempt, state: run.succeeded ? 'succeeded' : 'failed', outcome, exit_status: run.exitStatus,
       duration_ms: Math.round(run.durationMs), dependency_changes: changeSummary, change_count: changes.length,
     } });
     await appendEvents(trx, events);

@@ -60,30 +60,37 @@ export async function setDraining(db: Db, name: string, draining: boolean): Prom
   await db.updateTable('builders').set({ draining }).where('name', '=', name).execute();
 }
 
+/** Claims up to `limit` queued builds for `builder`; each claim appends `build.started` in the same transaction. */
 export async function claimBuilds(db: Db, builder: BuilderRegistration, limit: number, leaseSeconds: number): Promise<ClaimedBuild[]> {
   if (limit <= 0) return [];
-  const { rows } = await sql<{ id: number }>`
-    update builds set state = 'running', worker = ${builder.name}, started_at = now(), error = null,
-      lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
-    where id in (
-      select id from builds
-      where state = 'queued' and backend = ${builder.backend} and not cancel_requested
-        and (arch is null or arch = any(${builder.arches}::text[]))
-        and (not_before is null or not_before <= now())
-      order by priority desc, id
-      limit ${limit}
-      for update skip locked)
-    returning id`.execute(db);
-  if (rows.length === 0) return [];
-  const claimed = await db.selectFrom('builds as b')
-    .innerJoin('packages as p', 'p.id', 'b.package_id')
-    .innerJoin('collections as c', 'c.id', 'p.collection_id')
-    .select(['b.id', 'b.attempt', 'b.package_id as packageId', 'p.name as package', 'c.id as collectionId', 'c.name as collection',
-      'c.format', 'c.sources', 'b.snapshot_id as snapshotId', 'b.arch', 'b.backend'])
-    .where('b.id', 'in', rows.map((r) => r.id))
-    .orderBy('b.priority', 'desc').orderBy('b.id')
-    .execute();
-  return claimed;
+  return withTransaction(db, async (trx) => {
+    const { rows } = await sql<{ id: number }>`
+      update builds set state = 'running', worker = ${builder.name}, started_at = now(), error = null,
+        lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+      where id in (
+        select id from builds
+        where state = 'queued' and backend = ${builder.backend} and not cancel_requested
+          and (arch is null or arch = any(${builder.arches}::text[]))
+          and (not_before is null or not_before <= now())
+        order by priority desc, id
+        limit ${limit}
+        for update skip locked)
+      returning id`.execute(trx);
+    if (rows.length === 0) return [];
+    const claimed = await trx.selectFrom('builds as b')
+      .innerJoin('packages as p', 'p.id', 'b.package_id')
+      .innerJoin('collections as c', 'c.id', 'p.collection_id')
+      .select(['b.id', 'b.attempt', 'b.package_id as packageId', 'p.name as package', 'c.id as collectionId', 'c.name as collection',
+        'c.format', 'c.sources', 'b.snapshot_id as snapshotId', 'b.arch', 'b.backend'])
+      .where('b.id', 'in', rows.map((r) => r.id))
+      .orderBy('b.priority', 'desc').orderBy('b.id')
+      .execute();
+    await appendEvents(trx, claimed.map((b) => ({
+      type: 'build.started', collectionId: b.collectionId, packageName: b.package,
+      payload: { build_id: b.id, collection: b.collection, collection_id: b.collectionId, name: b.package, worker: builder.name, attempt: b.attempt, backend: b.backend, arch: b.arch },
+    })));
+    return claimed;
+  });
 }
 
 /** Extends the leases of `builds` held by `worker`; returns the ids it still holds. */
@@ -123,7 +130,7 @@ async function retry(db: Db, where: ReturnType<typeof sql>, error: ReturnType<ty
       type: r.state === 'queued' ? 'build.retry' : 'build.finished',
       collectionId: r.collection_id,
       packageName: r.package_name,
-      payload: { build_id: r.id, collection: r.collection, name: r.package_name, attempt: r.attempt, error: r.error,
+      payload: { build_id: r.id, collection: r.collection, collection_id: r.collection_id, name: r.package_name, attempt: r.attempt, error: r.error,
         ...(r.state === 'queued' ? {} : { state: r.state, outcome: 'infra' }) },
     })));
     return rows;

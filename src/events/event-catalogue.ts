@@ -38,6 +38,12 @@ const rootCause = object({
 /** Fields every event of an ingested snapshot carries. */
 const snapshotCommon = { collection: str, collection_id: int, snapshot: { ...int, description: 'snapshot sequence number within the collection' } };
 const subject = object({ type: str, item: str });
+/** One moved build dependency, NEVRAs before and after. */
+const dependencyChange = object({ name: str, kind: { type: 'string', enum: ['added', 'removed', 'upgraded', 'downgraded'] }, distance: nullable(int), previous: nullable(str), current: nullable(str) });
+/** Fields every build event carries. */
+const buildCommon = { build_id: int, collection: str, name: str };
+const backend = { type: 'string', enum: ['local', 'simulation', 'koji'] };
+const buildOutcomes = ['passed', 'fixed', 'regression', 'still-failing', 'failed', 'infra'];
 
 export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
   'snapshot.ingested': {
@@ -73,6 +79,7 @@ export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
       collection: str, collection_id: int, collection_name: str, snapshot: int, repo: int, name: str,
       old: { type: 'string', enum: packageStates }, new: { type: 'string', enum: packageStates },
       groups: array({ ...str, description: 'group labels, namespace/name' }), reason: nullable(str),
+      build_id: { ...int, description: 'when a finished build changed the state' },
     }, ['collection', 'collection_id', 'collection_name', 'name', 'old', 'new', 'groups', 'reason']),
   },
   'package.buildability.change': {
@@ -85,7 +92,7 @@ export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
     description: "Build dependencies of a package moved between two snapshots (first 50 listed, count is the total).",
     payload: object({
       ...snapshotCommon, name: str, count: int,
-      changes: array(object({ name: str, kind: { type: 'string', enum: ['added', 'removed', 'upgraded', 'downgraded'] }, distance: nullable(int), previous: nullable(str), current: nullable(str) })),
+      changes: array(dependencyChange),
     }),
   },
   'package.change': {
@@ -100,6 +107,37 @@ export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
       action: { type: 'string', enum: ['created', 'updated', 'deleted', 'members_added', 'members_removed'] },
       group: { ...str, description: 'namespace/name' }, packages: array(str), maintainers: array(str), description: str,
     }, ['action', 'group']),
+  },
+  'build.requested': {
+    version: 1,
+    description: "A maintainer asked for a build: the package's manual priority was raised (the scheduler queues it later).",
+    payload: object({ collection: str, name: str, by: { ...str, description: 'user name' }, manual_priority: int }),
+  },
+  'build.queued': {
+    version: 1,
+    description: 'The scheduler queued a build, with its priority and why it was chosen.',
+    payload: object({ ...buildCommon, backend, priority: int, reason: { ...obj, description: "the scheduler's reason (kind, dependency changes...)" } }),
+  },
+  'build.started': {
+    version: 1,
+    description: 'A builder claimed a queued build and started it.',
+    payload: object({ ...buildCommon, collection_id: int, worker: str, attempt: int, backend, arch: nullable(str) }),
+  },
+  'build.retry': {
+    version: 1,
+    description: 'An attempt failed for an infrastructure reason (lost worker, timeout, missing SRPM); the build went back to the queue.',
+    payload: object({ ...buildCommon, collection_id: int, attempt: { ...int, description: 'the next attempt' }, error: str }),
+  },
+  'build.finished': {
+    version: 1,
+    description: 'A build ended: succeeded or failed with its outcome against the previous build, or infra-failed after its last attempt.',
+    payload: object({
+      ...buildCommon, collection_id: int, attempt: int,
+      state: { type: 'string', enum: ['succeeded', 'failed', 'infra-failed'] }, outcome: { type: 'string', enum: buildOutcomes },
+      error: { ...str, description: 'infra-failed only' },
+      exit_status: nullable(int), duration_ms: int, change_count: int,
+      dependency_changes: array(dependencyChange),
+    }, ['build_id', 'collection', 'collection_id', 'name', 'attempt', 'state', 'outcome']),
   },
   'result.new': {
     version: 1,

@@ -595,7 +595,8 @@ async function groupsOf(trx: Trx, names: string[]): Promise<Map<string, string[]
     .select(['m.package_name', 'g.name', 'u.name as namespace'])
     .where('m.package_name', 'in', names)
     .execute();
-  for (const r of rows) groups.set(r.package_name, [...(groups.get(r.package_name) ?? []), r.namespace ? `${r.namespace}/${r.name}` : r.name]);
+  // Labelled as everywhere else (collections/service.ts groupLabel): `global/<name>` for global groups.
+  for (const r of rows) groups.set(r.package_name, [...(groups.get(r.package_name) ?? []), `${r.namespace ?? 'global'}/${r.name}`]);
   return groups;
 }
 

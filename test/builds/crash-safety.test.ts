@@ -77,8 +77,9 @@ for (const backend of backends) {
       assert.is(builds[0]!.worker, 'rescuer');
       assert.is(builds[0]!.attempt, 2);
       const events = await readEvents(database.db, { afterId: 0, limit: 1000, types: ['build.*'] });
-      assert.equal(events.map((e) => e.type), ['build.queued', 'build.retry', 'build.finished']);
-      assert.match(String(events[1]!.payload.error), /lease of worker doomed expired/);
+      assert.equal(events.map((e) => `${e.type} ${String(e.payload.worker ?? '')}`.trim()),
+        ['build.queued', 'build.started doomed', 'build.retry', 'build.started rescuer', 'build.finished']);
+      assert.match(String(events[2]!.payload.error), /lease of worker doomed expired/);
       const foo = await database.db.selectFrom('packages').select('state').where('name', '=', 'foo').executeTakeFirstOrThrow();
       assert.is(foo.state, 'ok', 'the lost worker never made the package fail');
     } finally {

@@ -100,7 +100,7 @@ for (const backend of databaseBackends()) {
     assert.equal(libbar!.lostProvides, ['libbar.so.1()(64bit)']);
     assert.match(rootCause.summary, /libbar 2\.0-1 replaced libbar 1\.9-3/);
     const state = events.find((e) => e.type === 'package.state.change' && e.packageName === 'baz')!;
-    assert.equal(state.payload.groups, ['libbar-users']);
+    assert.equal(state.payload.groups, ['global/libbar-users']);
     assert.is(state.payload.old, 'unknown');
     assert.is(state.payload.new, 'unresolved');
 
