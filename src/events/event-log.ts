@@ -59,16 +59,21 @@ export async function appendEvents(trx: Transaction<Schema>, events: NewEvent[])
     }
   }
   await sql`select pg_advisory_xact_lock(${LockClass.eventLog}::int4, 0)`.execute(trx);
-  const rows = await trx
-    .insertInto('events')
-    .values(events.map((e) => ({
-      type: e.type,
-      collection_id: e.collectionId ?? null,
-      package_name: e.packageName ?? null,
-      payload: JSON.stringify(e.payload ?? {}),
-    })))
-    .returningAll()
-    .execute();
+  const rows: EventRow[] = [];
+  // Chunks keep each statement under PostgreSQL's 65535 bind parameters (a whole-distribution
+  // regeneration appends tens of thousands of events in one transaction).
+  for (let at = 0; at < events.length; at += 5000) {
+    rows.push(...await trx
+      .insertInto('events')
+      .values(events.slice(at, at + 5000).map((e) => ({
+        type: e.type,
+        collection_id: e.collectionId ?? null,
+        package_name: e.packageName ?? null,
+        payload: JSON.stringify(e.payload ?? {}),
+      })))
+      .returningAll()
+      .execute());
+  }
   rows.sort((a, b) => a.id - b.id);
   await sql`select pg_notify(${EVENTS_CHANNEL}, ${String(rows.at(-1)!.id)})`.execute(trx);
   return rows.map(toEvent);

@@ -446,8 +446,9 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
     await insertDependencyChanges(trx, snapshotId, changed, input.ids);
     const stateChanged = plans.filter((p) => p.state !== p.row.state);
     await updatePackages(trx, snapshotId, plans, resolutionIds);
-    if (stateChanged.length) {
-      await trx.insertInto('package_state_changes').values(stateChanged.map((p) => ({
+    // Chunks keep each statement under PostgreSQL's 65535 bind parameters.
+    for (let at = 0; at < stateChanged.length; at += 5000) {
+      await trx.insertInto('package_state_changes').values(stateChanged.slice(at, at + 5000).map((p) => ({
         package_id: p.row.id, snapshot_id: snapshotId, previous_state: p.row.state, state: p.state,
         reason: p.rootCause?.summary ?? (p.state === 'unresolved' ? p.problems[0]?.sentences[0] ?? '' : `snapshot ${sequence}`),
       }))).execute();
@@ -593,7 +594,7 @@ async function groupsOf(trx: Trx, names: string[]): Promise<Map<string, string[]
     .innerJoin('package_groups as g', 'g.id', 'm.group_id')
     .leftJoin('users as u', 'u.id', 'g.namespace_user_id')
     .select(['m.package_name', 'g.name', 'u.name as namespace'])
-    .where('m.package_name', 'in', names)
+    .where('m.package_name', '=', sql<string>`any(${names}::text[])`)
     .execute();
   // Labelled as everywhere else (collections/service.ts groupLabel): `global/<name>` for global groups.
   for (const r of rows) groups.set(r.package_name, [...(groups.get(r.package_name) ?? []), `${r.namespace ?? 'global'}/${r.name}`]);

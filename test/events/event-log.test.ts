@@ -48,6 +48,14 @@ for (const backend of databaseBackends()) {
     assert.equal(byCollection.map((e) => e.type), ['snapshot.ingested']);
   });
 
+  it('one transaction can append more events than PostgreSQL has bind parameters for one statement', async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ type: 'package.state.change', collectionId: 9, packageName: `p${i}`, payload: { i } }));
+    const appended = await withTransaction(database.db, (trx) => appendEvents(trx, many));
+    assert.is(appended.length, 20_000);
+    assert.ok(appended.every((e, i) => i === 0 || e.id > appended[i - 1]!.id));
+    assert.equal(appended.at(-1)!.payload, { i: 19_999 });
+  });
+
   it('rolled-back appends leave nothing behind', async () => {
     const before = await latestEventId(database.db);
     await withTransaction(database.db, async (trx) => {
