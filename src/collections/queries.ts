@@ -10,7 +10,7 @@ import { notFound } from '../errors.ts';
 import { globToLike } from '../http/validation.ts';
 import { decodeBuildroot } from '../resolution/buildroot-codec.ts';
 import { compareDebianVersions, compareRpmVersions } from '../repos/versions.ts';
-import { getCollection, groupLabel, type GroupRef } from './service.ts';
+import { findGroup, getCollection, groupLabel, type GroupRef } from './service.ts';
 
 export const packageStates: readonly PackageState[] = ['ok', 'failing', 'unresolved', 'blocked', 'untracked', 'unknown'];
 export const packageSorts = ['name', 'state_since', 'priority'] as const;
@@ -97,7 +97,7 @@ export async function listPackages(db: Db, query: PackageListQuery): Promise<{ t
       : base.where('packages.name', '=', query.name);
   }
   if (query.group) {
-    const groupId = await findGroupId(db, query.group);
+    const groupId = (await findGroup(db, query.group)).id;
     base = base.where((eb) => eb.exists(eb.selectFrom('package_group_members as m').select('m.group_id').where('m.group_id', '=', groupId).whereRef('m.package_name', '=', 'packages.name')));
   }
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
@@ -126,16 +126,6 @@ export async function listPackages(db: Db, query: PackageListQuery): Promise<{ t
       snoozeUntil: r.snooze_until,
     })),
   };
-}
-
-async function findGroupId(db: Db, ref: GroupRef): Promise<number> {
-  let query = db.selectFrom('package_groups').select('package_groups.id').where('package_groups.name', '=', ref.name);
-  query = ref.namespace === null
-    ? query.where('package_groups.namespace_user_id', 'is', null)
-    : query.innerJoin('users', 'users.id', 'package_groups.namespace_user_id').where('users.name', '=', ref.namespace);
-  const row = await query.executeTakeFirst();
-  if (!row) throw notFound('group', groupLabel(ref));
-  return row.id;
 }
 
 /** Koschei's `GET /api/v1/packages` rows; Ripple has no build history yet, so last_complete_build is null. */

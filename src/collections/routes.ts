@@ -13,7 +13,7 @@ import {
 import {
   addGroupMembers, addPackages, collectionFormats, createCollection, createGroup, deleteCollection, deleteGroup, getCollection, getGroup,
   globalNamespace, listCollections, listGroups, parseGroupRef, removeGroupMembers, requestRegeneration, setPackageFlags, updateCollection,
-  updateGroup, type GroupRef,
+  groupLabel, updateGroup, type GroupRef,
 } from './service.ts';
 
 export function collectionView(c: Collection) {
@@ -257,7 +257,7 @@ export function registerCollectionRoutes(routes: ApiRoutes): void {
     handler: async (c) => {
       const ref = groupRef(c);
       await deleteGroup(c.var.db, caller(c), ref);
-      return c.json({ deleted: `${ref.namespace ?? globalNamespace}/${ref.name}` });
+      return c.json({ deleted: groupLabel(ref) });
     },
   });
   routes.add({

@@ -311,7 +311,7 @@ export interface GroupDetail {
   maintainers: string[];
 }
 
-async function findGroup(db: Db, ref: GroupRef): Promise<PackageGroup> {
+export async function findGroup(db: Db, ref: GroupRef): Promise<PackageGroup> {
   let query = db.selectFrom('package_groups').selectAll('package_groups').where('package_groups.name', '=', ref.name);
   query = ref.namespace === null
     ? query.where('namespace_user_id', 'is', null)
