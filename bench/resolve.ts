@@ -4,8 +4,10 @@
  * python3-solv (bench/native-libsolv.py, one solve per source). Each runs as its own process under
  * /usr/bin/time -v, so peak RSS includes Ripple's worker threads. Results: docs/benchmarks.md.
  *
- * Usage: node --import tsx bench/resolve.ts [--every N] [--skip-dose] [--skip-native]
- *   --every N   only every Nth source by name (default 1: all), the same sample for every tool
+ * Usage: node --import tsx bench/resolve.ts [--every N] [--skip-dose] [--skip-native] [--dump FILE]
+ *   --every N    only every Nth source by name (default 1: all), the same sample for every tool
+ *   --dump FILE  also write Ripple's outcome per source (buildroot with distances, or problems) to
+ *                FILE, one line each, so two resolver builds can be compared byte for byte
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,7 +21,7 @@ const run = promisify(execFile);
 const here = new URL('.', import.meta.url).pathname;
 const root = join(here, '..');
 const bookworm = join(root, '../shared/data/debian/bookworm');
-const { values } = parseArgs({ options: { every: { type: 'string' }, 'skip-dose': { type: 'boolean' }, 'skip-native': { type: 'boolean' }, 'ours-only': { type: 'string' } } });
+const { values } = parseArgs({ options: { every: { type: 'string' }, 'skip-dose': { type: 'boolean' }, 'skip-native': { type: 'boolean' }, 'ours-only': { type: 'string' }, dump: { type: 'string' } } });
 const every = Number(values.every ?? 1);
 
 interface Measured { wallS: number; rssMb: number; stdout: string }
@@ -38,9 +40,9 @@ async function timed(command: string, args: string[]): Promise<Measured> {
 }
 
 /** Child mode: Ripple alone, phases timed, one JSON line on stdout. */
-async function oursOnly(every: number) {
+async function oursOnly(every: number, dump: string | undefined) {
   const { readSnapshot } = await import('../src/repos/read-repository.ts');
-  const { SnapshotResolver, buildSources, defaultSettings } = await import('../src/resolution/snapshot-resolver.ts');
+  const { SnapshotResolver, buildSources, defaultSettings, nevra } = await import('../src/resolution/snapshot-resolver.ts');
   const settings = defaultSettings('deb', { firstAlternativeOnly: false });
   let t = performance.now();
   const snapshot = await readSnapshot([bookworm], 'deb');
@@ -50,12 +52,20 @@ async function oursOnly(every: number) {
   const resolver = await SnapshotResolver.open(snapshot, settings);
   const openMs = performance.now() - t;
   t = performance.now();
+  // CPU time of every thread of the process: on a shared machine it varies far less than wall time.
+  const cpu = process.cpuUsage();
   const outcomes = await resolver.resolve(sources);
   const resolveMs = performance.now() - t;
+  const { user, system } = process.cpuUsage(cpu);
   await resolver.close();
+  if (dump) {
+    await writeFile(dump, outcomes.map((o) => JSON.stringify(o.resolved
+      ? [o.source.name, o.buildroot.map((m) => [nevra(m.binary), m.distance, m.base])]
+      : [o.source.name, o.problems])).join('\n') + '\n');
+  }
   const sizes = outcomes.flatMap((o) => (o.resolved ? [o.buildroot.length] : []));
   console.log(JSON.stringify({
-    sources: sources.length, resolved: sizes.length, readMs, openMs, resolveMs,
+    sources: sources.length, resolved: sizes.length, readMs, openMs, resolveMs, resolveCpuMs: (user + system) / 1000,
     meanBuildroot: sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length), names: sources.map((s) => s.name),
   }));
 }
@@ -63,12 +73,12 @@ async function oursOnly(every: number) {
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'ripple-bench-'));
   try {
-    const ours = await timed(process.execPath, ['--import', 'tsx', join(here, 'resolve.ts'), '--ours-only', String(every)]);
-    const o = JSON.parse(ours.stdout) as { sources: number; resolved: number; readMs: number; openMs: number; resolveMs: number; meanBuildroot: number; names: string[] };
+    const ours = await timed(process.execPath, ['--import', 'tsx', join(here, 'resolve.ts'), '--ours-only', String(every), ...(values.dump ? ['--dump', values.dump] : [])]);
+    const o = JSON.parse(ours.stdout) as { sources: number; resolved: number; readMs: number; openMs: number; resolveMs: number; resolveCpuMs: number; meanBuildroot: number; names: string[] };
     const names = new Set(o.names);
     const rows: { tool: string; wallS?: number; msPerSource?: number; rssMb?: number; note: string }[] = [{
       tool: 'ripple (wasm, workers)', wallS: ours.wallS, msPerSource: o.resolveMs / o.sources, rssMb: ours.rssMb,
-      note: `read ${(o.readMs / 1000).toFixed(1)} s, pool ${(o.openMs / 1000).toFixed(1)} s, resolve ${(o.resolveMs / 1000).toFixed(1)} s; ${o.resolved}/${o.sources} resolved, mean buildroot ${o.meanBuildroot.toFixed(0)}`,
+      note: `read ${(o.readMs / 1000).toFixed(1)} s, pool ${(o.openMs / 1000).toFixed(1)} s, resolve ${(o.resolveMs / 1000).toFixed(1)} s (CPU ${(o.resolveCpuMs / o.sources).toFixed(2)} ms/source); ${o.resolved}/${o.sources} resolved, mean buildroot ${o.meanBuildroot.toFixed(0)}`,
     }];
 
     if (!values['skip-dose']) {
@@ -102,5 +112,5 @@ async function main() {
   }
 }
 
-if (values['ours-only'] !== undefined) await oursOnly(Number(values['ours-only']));
+if (values['ours-only'] !== undefined) await oursOnly(Number(values['ours-only']), values.dump);
 else await main();

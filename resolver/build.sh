@@ -77,15 +77,18 @@ sed -e "s/@VERSION@/$major.$minor.$patch/; s/@LIBSOLV_MAJOR@/$major/; s/@LIBSOLV
 export NODE_PATH=/usr/share/nodejs  # emscripten's JS optimizer needs acorn from here
 cflags="-O2 -DLIBSOLV_INTERNAL=1 -DHAVE_STRCHRNUL=1 -DENABLE_COMPLEX_DEPS=1 -DMULTI_SEMANTICS=1 -I$gen -I$src/src"
 obj="$out/obj"
+# rules.c sorts through the glue's ripple_sort_rules, which merges new package rules into the ones
+# a kept solver already sorted instead of sorting everything again (glue/ripple-glue.c).
+rulesflags="-Dsolv_sort=ripple_sort_rules"
 # libsolv's objects only change with the flags or the sources, so keep them across glue edits.
-if [ "$(cat "$obj/.flags" 2>/dev/null)" != "$cflags" ]; then
+if [ "$(cat "$obj/.flags" 2>/dev/null)" != "$cflags $rulesflags" ]; then
   rm -rf "$obj"
   mkdir -p "$obj"
   srcs=$(sed -n '/^SET (libsolv_SRCS/,/)/p' "$src/src/CMakeLists.txt" | sed 's/SET (libsolv_SRCS//; s/)//')
   step "compiling libsolv $major.$minor.$patch core ($(echo $srcs | wc -w) files)"
   # shellcheck disable=SC2086
-  printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c "emcc $cflags -c '$src/src/{}' -o '$obj/{}.o'"
-  echo "$cflags" >"$obj/.flags"
+  printf '%s\n' $srcs | xargs -P "$(nproc)" -I{} sh -c "emcc $cflags \$([ {} = rules.c ] && echo '$rulesflags') -c '$src/src/{}' -o '$obj/{}.o'"
+  echo "$cflags $rulesflags" >"$obj/.flags"
 fi
 
 step "compiling glue and linking"

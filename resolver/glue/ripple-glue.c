@@ -2,7 +2,9 @@
  * Ripple's glue over libsolv. Two ideas keep the JS<->wasm traffic small at distribution scale:
  * a whole repository arrives in one call as a string table plus an int32 record stream, and one
  * resolution is one call that returns either the installed set (with BFS distances) or every
- * problem with all its rule sentences.
+ * problem with all its rule sentences. Per resolution, the expensive part of a fresh libsolv solver
+ * (generating and sorting package rules for the job's whole closure) is avoided by keeping one
+ * solver across resolutions; see `keep` below.
  *
  * Encodings (the TypeScript side in src/encoding.ts writes them):
  *   string table  NUL-terminated UTF-8 strings back to back; other fields refer to them by index.
@@ -25,6 +27,7 @@
 #include "solver.h"
 #include "problems.h"
 #include "rules.h"
+#include "util.h"
 
 enum { JOB_REQUIRE = 1, JOB_CONFLICT = 2, JOB_NAME = 3, JOB_BASE = 4 };
 enum { FLAG_WEAK = 1 };
@@ -41,8 +44,147 @@ EMSCRIPTEN_KEEPALIVE Pool *ripple_pool_create(int deb, const char *arch)
   return pool;
 }
 
+/*
+ * One solver is kept across solves. A re-run of libsolv's solver_solve keeps the package rules of
+ * earlier runs and only adds rules for packages no earlier run reached, so most of the per-solve
+ * cost of a fresh solver (rule generation, sorting and unifying the rules) is paid once per pool.
+ * The kept rules are valid while the pool, the base (whose requires are hidden) and the flags stay
+ * the same. Rules of packages outside a job's closure are inert: such a package is never chosen
+ * (choices come from the providers of installed packages' requires, which are in the closure), so
+ * it stays false and every rule it heads is satisfied. Two things do depend on the set of packages
+ * with rules and are kept exact: infarch rules (see has_mixed_arch_names) and the order in which
+ * the proof of an unsolvable job is walked, so problems are reported from a fresh solver.
+ */
+static struct
+{
+  Pool *pool;
+  int mixed;   /* has_mixed_arch_names(pool), -1 before it is computed */
+  int flags;
+  Queue base;  /* base solvables of the kept solver's jobs */
+  Solver *solver;
+} keep = { 0, -1, 0, { 0 }, 0 };
+
+/*
+ * Whether two installable packages of one name have different architecture classes (rpm multilib:
+ * x86_64 and i686). Only then can libsolv make infarch rules, and those depend on the set of
+ * packages with rules, which a kept solver enlarges; such pools get a fresh solver per solve.
+ */
+static int has_mixed_arch_names(Pool *pool)
+{
+  unsigned int *classof = solv_calloc(pool->ss.nstrings, sizeof(unsigned int));
+  int i, mixed = 0;
+  for (i = 2; i < pool->nsolvables && !mixed; i++)
+    {
+      Solvable *s = pool->solvables + i;
+      unsigned int score;
+      if (!s->repo || !s->arch || ISRELDEP(s->name))
+        continue;
+      score = pool_arch2score(pool, s->arch);
+      if (score <= 1)
+        continue; /* not installable here, or noarch, which is never inferior */
+      score = (score & 0xffff0000) | 1;
+      if (!classof[s->name])
+        classof[s->name] = score;
+      else if (classof[s->name] != score)
+        mixed = 1;
+    }
+  solv_free(classof);
+  return mixed;
+}
+
+static void forget_pool(Pool *pool)
+{
+  if (keep.pool != pool)
+    return;
+  if (keep.solver)
+    solver_free(keep.solver);
+  keep.solver = 0;
+  keep.pool = 0;
+  keep.mixed = -1;
+  queue_empty(&keep.base);
+}
+
+static Solver *new_solver(Pool *pool, int flags)
+{
+  Solver *solv = solver_create(pool);
+  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !(flags & FLAG_WEAK));
+  return solv;
+}
+
+/* The kept solver for these flags and base (the ids in `hidden`'s even slots), or 0 when the pool needs fresh ones. */
+static Solver *kept_solver(Pool *pool, int flags, const Queue *hidden)
+{
+  int i, same;
+  if (keep.pool != pool)
+    {
+      forget_pool(keep.pool);
+      keep.pool = pool;
+      keep.mixed = has_mixed_arch_names(pool);
+    }
+  if (keep.mixed)
+    return 0;
+  same = keep.solver && keep.flags == flags && keep.base.count == hidden->count / 2;
+  for (i = 0; same && i < keep.base.count; i++)
+    same = keep.base.elements[i] == hidden->elements[2 * i];
+  if (same)
+    return keep.solver;
+  if (keep.solver)
+    solver_free(keep.solver);
+  keep.solver = new_solver(pool, flags);
+  /* No infarch rules can arise (see above); this skips a pass over every package with rules. */
+  solver_set_flag(keep.solver, SOLVER_FLAG_NO_INFARCHCHECK, 1);
+  keep.flags = flags;
+  queue_empty(&keep.base);
+  for (i = 0; i < hidden->count; i += 2)
+    queue_push(&keep.base, hidden->elements[i]);
+  return keep.solver;
+}
+
+/*
+ * rules.c calls this instead of solv_sort (build.sh renames it there). Its only sort of Rule-sized
+ * elements is solver_unifyrules over all package rules; with a kept solver the rules of earlier
+ * runs are already sorted and only the few new ones at the end are not, so this sorts that tail
+ * and merges it in: linear instead of sorting everything again. The order is the comparator's, as
+ * with a full sort (equal elements are duplicate rules, which unifyrules then drops).
+ */
+void ripple_sort_rules(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *), void *data)
+{
+  char *a = base, *tail;
+  size_t sorted = 1, i, j, k;
+  if (size != sizeof(Rule) || n < 2)
+    {
+      solv_sort(base, n, size, cmp, data);
+      return;
+    }
+  while (sorted < n && cmp(a + (sorted - 1) * size, a + sorted * size, data) <= 0)
+    sorted++;
+  if (sorted == n)
+    return;
+  if (sorted < n / 2)
+    {
+      solv_sort(base, n, size, cmp, data); /* a fresh solver: nothing worth keeping */
+      return;
+    }
+  solv_sort(a + sorted * size, n - sorted, size, cmp, data);
+  tail = solv_malloc2(n - sorted, size);
+  memcpy(tail, a + sorted * size, (n - sorted) * size);
+  /* Merge from the back: i walks the prefix, j the tail copy, k the destination. */
+  i = sorted;
+  j = n - sorted;
+  k = n;
+  while (j > 0)
+    {
+      if (i > 0 && cmp(a + (i - 1) * size, tail + (j - 1) * size, data) > 0)
+        memcpy(a + --k * size, a + --i * size, size);
+      else
+        memcpy(a + --k * size, tail + --j * size, size);
+    }
+  solv_free(tail);
+}
+
 EMSCRIPTEN_KEEPALIVE void ripple_pool_free(Pool *pool)
 {
+  forget_pool(pool);
   pool_free(pool);
 }
 
@@ -113,6 +255,7 @@ EMSCRIPTEN_KEEPALIVE int ripple_add_repo(Pool *pool, const char *name, const cha
   solv_free(strs);
   repo_internalize(repo);
   pool_freewhatprovides(pool); /* rebuilt lazily before the next solve */
+  forget_pool(pool);           /* the kept solver's rules and the arch check predate this repo */
   return start;
 }
 
@@ -305,7 +448,7 @@ EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs
   Queue job, roots, hidden;
   Map base;
   Id *strs;
-  Solver *solv;
+  Solver *solv, *kept;
   int i;
 
   if (!pool->whatprovides)
@@ -360,15 +503,22 @@ EMSCRIPTEN_KEEPALIVE int *ripple_solve(Pool *pool, const char *strbuf, int nstrs
           s->requires = 0;
         }
 
-  solv = solver_create(pool);
-  solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, !(flags & FLAG_WEAK));
+  kept = kept_solver(pool, flags, &hidden);
+  solv = kept ? kept : new_solver(pool, flags);
   queue_empty(&result);
   textlen = 0;
-  if (solver_solve(solv, &job) == 0)
+  if (solver_solve(solv, &job) != 0 && kept)
+    {
+      /* Unsolvable: problems come from a fresh solver, whose proof walk is the reference one. */
+      solv = new_solver(pool, flags);
+      solver_solve(solv, &job);
+    }
+  if (solver_problem_count(solv) == 0)
     report_members(solv, &roots, &base, flags & FLAG_WEAK);
   else
     report_problems(solv);
-  solver_free(solv);
+  if (solv != kept)
+    solver_free(solv);
   for (i = 0; i < hidden.count; i += 2)
     pool->solvables[hidden.elements[i]].requires = hidden.elements[i + 1];
   queue_free(&hidden);

@@ -1,7 +1,8 @@
 /**
  * A libsolv pool in this thread: repositories, an optional base buildroot, and resolutions.
- * Every resolution is a fresh solver with nothing installed; the buildroot is everything it
- * decides to install.
+ * Every resolution starts with nothing installed; the buildroot is everything the solver decides
+ * to install. The glue keeps one solver (and its package rules) across resolutions with the same
+ * base and options, with results equal to a fresh solver's (glue/ripple-glue.c says why).
  */
 import { ErrorCode, RippleError } from '../../src/errors.ts';
 import { encodeRepository, Encoder, JobKind, type EncodedRepository } from './encoding.ts';

@@ -23,15 +23,12 @@ function sample(): string[] {
 test('dose-builddebcheck gives each of 300 real bookworm sources a verdict', async () => {
   const names = sample();
   assert.is(new Set(names).size, 300);
-  const started = Date.now();
   const verdicts = await runDoseBuilddebcheck({
     packages: [join(bookworm, 'Packages.xz')],
     sources: join(bookworm, 'Sources.xz'),
     arch: 'amd64',
     sourceNames: names,
   });
-  const seconds = (Date.now() - started) / 1000;
-  assert.ok(seconds < 45, `took ${seconds} s`);
   assert.equal([...verdicts.keys()].sort(), [...names].sort());
 
   const cmucl = verdicts.get('cmucl')!;
@@ -41,7 +38,6 @@ test('dose-builddebcheck gives each of 300 real bookworm sources a verdict', asy
   assert.is(ok.length, 299, 'bookworm builds everything else in the sample');
   // dose adds build-essential (and with it the Essential set) to every build environment.
   assert.ok(ok.every((v) => v.installationSet.some((p) => p.startsWith('build-essential_'))));
-  console.log(`dose: ${names.length} sources in ${seconds.toFixed(1)} s`);
 });
 
 test.run();
