@@ -4,7 +4,9 @@
  * bookworm main; cold ingest, then the regeneration bookworm -> bookworm + updates + security; then
  * package list and package detail latency under load from a second process (autocannon).
  *
- *   node --import tsx bench/service.ts [--threads N] [--seconds S]
+ *   node --max-old-space-size=8192 --import tsx bench/service.ts [--threads N] [--seconds S] [--every N]
+ *
+ * `--every N` tracks every Nth source only (a quick run of the same path).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +30,7 @@ const option = (name: string, fallback: number) => {
 };
 const threads = option('--threads', 0) || undefined;
 const seconds = option('--seconds', 15);
+const every = option('--every', 1);
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const name = `ripple_bench_${randomBytes(3).toString('hex')}`;
 const url = new URL(adminUrl);
@@ -40,9 +43,11 @@ const database = await openDatabase({ url: url.toString() });
 const size = async () => Number((await admin.query('select pg_database_size($1) as s', [name])).rows[0].s);
 const ingestRows: string[][] = [];
 const httpRows: string[][] = [];
+const transitionRows: string[][] = [];
+const phaseRows: string[][] = [];
 try {
   const { db } = database;
-  const sources = buildSources(await readSnapshot([resolve(data, 'bookworm')], 'deb'), defaultSettings('deb'));
+  const sources = buildSources(await readSnapshot([resolve(data, 'bookworm')], 'deb'), defaultSettings('deb')).filter((_, i) => i % every === 0);
   const collection = await db.insertInto('collections').values({
     name: 'bookworm', display_name: 'Debian 12', format: 'debian', sources: JSON.stringify([{ url: resolve(data, 'bookworm') }]),
     architectures: ['amd64'], base_buildroot: JSON.stringify({ packages: ['build-essential'], essential: true }),
@@ -55,9 +60,19 @@ try {
     const outcome = await ingestCollection(db, 'bookworm', { instance: 'bench', threads });
     const wall = (Date.now() - started) / 1000;
     if (outcome.status !== 'ingested') throw new Error(`${label}: ${JSON.stringify(outcome)}`);
-    ingestRows.push([label, `${wall.toFixed(1)} s`, `${outcome.solved} / ${outcome.tracked}`, String(outcome.changed), String(outcome.stateChanges),
-      String((await latestEventId(db)) - events), `${(((await size()) - bytes) / 2 ** 20).toFixed(1)} MB`, outcome.fullReason ?? 'incremental']);
+    // Every state change and every package's dependency changes must be in the event log.
+    const count = async (type: string) => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('id', '>', events).where('type', '=', type).executeTakeFirstOrThrow()).n);
+    const changedPackages = Number((await db.selectFrom('dependency_changes').select((eb) => eb.fn.count<number>('package_id').distinct().as('n'))
+      .where('snapshot_id', '=', outcome.snapshotId).executeTakeFirstOrThrow()).n);
+    ingestRows.push([label, `${wall.toFixed(1)} s`, `${outcome.solved} / ${outcome.tracked}`, String(outcome.changed),
+      `${outcome.stateChanges} / ${await count('package.state.change')}`, `${changedPackages} / ${await count('package.dependency.change')}`,
+      String(Number((await db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('id', '>', events).executeTakeFirstOrThrow()).n)), `${(((await size()) - bytes) / 2 ** 20).toFixed(1)} MB`, outcome.fullReason ?? 'incremental']);
+    phaseRows.push([label, Object.entries(outcome.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')]);
     console.error(`${label}: ${wall.toFixed(1)} s`);
+    const transitions = await db.selectFrom('package_state_changes').select(['previous_state', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('snapshot_id', '=', outcome.snapshotId).groupBy(['previous_state', 'state']).execute();
+    transitionRows.push(...transitions.map((t) => [label, `${t.previous_state} -> ${t.state}`, String(t.n)]));
   };
   await phase('cold: bookworm');
   await db.updateTable('collections').set({
@@ -76,6 +91,22 @@ try {
     await load('package list (50 per page, filtered by state)', names.slice(0, 40).map((_, i) => `/api/packages?collection=bookworm&limit=50&page=${i + 1}${i % 2 ? '&state=unknown' : ''}`));
     await load('package detail', names.map((n) => `/api/collections/bookworm/packages/${encodeURIComponent(n)}`));
     await load('Koschei /api/v1/packages', names.map((n) => `/api/v1/packages?collection=bookworm&name=${encodeURIComponent(n)}`));
+    // What the web UI's pages call (web/src/pages), each cycled under the same load.
+    const group = await db.insertInto('package_groups').values({ name: 'bench', description: 'every 97th source' }).returning('id').executeTakeFirstOrThrow();
+    await db.insertInto('package_group_members').values(names.map((n) => ({ group_id: group.id, package_name: n }))).execute();
+    await load('UI overview: /api/collections', ['/api/collections']);
+    await load('UI overview: collection with state counts', ['/api/collections/bookworm']);
+    await load('UI overview: state history (a week, 84 points)', ['/api/collections/bookworm/history?hours=168&points=84']);
+    await load('UI overview: last snapshots', ['/api/collections/bookworm/snapshots?limit=5']);
+    await load('UI package list: filters and sorts', [
+      '/api/packages?collection=bookworm&state=unresolved&sort=state_since&limit=50',
+      '/api/packages?collection=bookworm&name=*lib*&sort=name&limit=50&page=3',
+      '/api/packages?collection=bookworm&sort=priority&limit=50',
+      '/api/packages?collection=bookworm&group=global/bench&limit=50',
+    ]);
+    await load('UI package page: schedule', names.map((n) => `/api/collections/bookworm/packages/${encodeURIComponent(n)}/schedule`));
+    await load('UI package page: builds', names.map((n) => `/api/builds?collection=bookworm&package=${encodeURIComponent(n)}&limit=20`));
+    await load('UI group page', ['/api/groups/global/bench']);
   } finally {
     await server.close();
   }
@@ -89,5 +120,7 @@ const print = (header: string[], rows: string[][]) => {
   for (const line of [header, widths.map((w) => '-'.repeat(w)), ...rows]) console.log(`| ${line.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
   console.log();
 };
-print(['phase', 'wall', 'solved / tracked', 'resolutions changed', 'state changes', 'events', 'db growth', 'mode'], ingestRows);
+print(['phase', 'wall', 'solved / tracked', 'resolutions changed', 'state changes / events', 'packages with dependency changes / events', 'events', 'db growth', 'mode'], ingestRows);
+print(['phase', 'seconds per step'], phaseRows);
+print(['phase', 'state change', 'packages'], transitionRows);
 print(['endpoint (16 connections, second process)', 'req/s', 'p50', 'p99', 'errors'], httpRows);

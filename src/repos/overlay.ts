@@ -53,6 +53,11 @@ export function stackRepositories(format: DistType, layers: Layer<DebianSource |
   const binaries = format === 'deb'
     ? keepBest(layers.map((l) => l.binaries), (b) => `${b.name}\0${b.arch}`, compare)
     : keepBest(layers.map((l) => l.binaries), (b) => `${b.name}\0${b.epoch}\0${b.version}\0${b.release}\0${b.arch}`, () => 0);
-  const sources = keepBest(layers.map((l) => l.sources), (s) => s.name, compare as (a: DebianSource | SourcePackage, b: DebianSource | SourcePackage) => number);
+  // An Extra-Source-Only entry (kept in the archive for Built-Using) is never what gets built, so it
+  // never shadows a real source: bookworm-security lists alabaster 0.7.12-1 as one, at the same
+  // version as bookworm's buildable entry, and 233 sources vanished from the stack that way.
+  const buildable = (s: DebianSource | SourcePackage) => ('extraSourceOnly' in s && s.extraSourceOnly ? 0 : 1);
+  const sources = keepBest(layers.map((l) => l.sources), (s) => s.name,
+    (a, b) => buildable(a) - buildable(b) || (compare as (a: DebianSource | SourcePackage, b: DebianSource | SourcePackage) => number)(a, b));
   return { binaries: binaries.items, sources: sources.items, replaced: { binaries: binaries.replaced, sources: sources.replaced } };
 }

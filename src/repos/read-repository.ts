@@ -82,7 +82,7 @@ export async function readLayers(layers: string[], format: DistType, options: Sn
     const repos = await Promise.all(layers.map((l) => readDebianRepository(l, options.debianLayout ?? FLAT_LAYOUT)));
     return repos.map((r) => {
       const fingerprint = { date: r.release.date, digests: r.digests };
-      return { format, key: sha256(['deb', fingerprint]), fingerprint, binaries: r.binaries, sources: r.sources };
+      return { format, key: debianLayerKey(fingerprint), fingerprint, binaries: r.binaries, sources: r.sources };
     });
   }
   const repos = [];
@@ -97,6 +97,15 @@ export async function readLayers(layers: string[], format: DistType, options: Sn
     const fingerprint = rpmFingerprint(r.repomd);
     return { format, key: sha256(['rpm', fingerprint, wantedDigest]), fingerprint, binaries: r.binaries, sources: r.sources, groups: r.groups };
   });
+}
+
+/**
+ * The key of a Debian layer from its fingerprint (readFingerprint's `layers` entry): lets a stored
+ * layer be reused without reading the repository again. (An rpm layer's key also depends on the
+ * filelists the whole stack needs, so only reading tells it.)
+ */
+export function debianLayerKey(fingerprint: unknown): string {
+  return sha256(['deb', fingerprint]);
 }
 
 /** Stacks layers (base first) into what the package manager sees; see overlay.ts for the rules. */

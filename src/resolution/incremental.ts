@@ -49,8 +49,10 @@ export interface IncrementalInput {
 export interface IncrementalPlan {
   /** Sources that must be solved anew. */
   solve: SourcePackage[];
-  /** Everything else: the previous buildroot with members mapped to the current snapshot. */
-  carried: Map<string, BuildrootPackage[]>;
+  /** Everything else: their previous buildroot holds, each member replaced by its counterpart. */
+  carried: Set<string>;
+  /** The current counterpart of a binary of the previous snapshot (itself when unchanged). */
+  counterpart: (previous: BinaryPackage) => BinaryPackage | undefined;
   /** Why the whole snapshot was re-solved, when it was. */
   fullReason: string | null;
 }
@@ -61,6 +63,12 @@ const content = (b: BinaryPackage) =>
 
 export function leaves(dep: Dependency): SimpleDependency[] {
   return 'op' in dep ? [...dep.args.flatMap(leaves), ...(dep.otherwise ? leaves(dep.otherwise) : [])] : [dep];
+}
+
+/** The leaves of a plain dependency or a plain alternative (Debian's `a | b`); null for anything richer. */
+function alternatives(dep: Dependency): SimpleDependency[] | null {
+  if (!('op' in dep)) return [dep];
+  return dep.op === 'or' && !dep.otherwise && dep.args.every((a) => !('op' in a)) ? (dep.args as SimpleDependency[]) : null;
 }
 
 const leafKey = (d: SimpleDependency) => (d.relation ? `${d.name} ${d.relation} ${d.evr}` : d.name);
@@ -76,15 +84,20 @@ function relevantDependencies(b: BinaryPackage): Dependency[] {
 const sourceDependencies = (s: SourcePackage) => [...s.buildRequires, ...s.buildConflicts];
 
 export async function planIncremental(input: IncrementalInput): Promise<IncrementalPlan> {
-  const full = (reason: string): IncrementalPlan => ({ solve: input.sources, carried: new Map(), fullReason: reason });
+  const full = (reason: string): IncrementalPlan => ({ solve: input.sources, carried: new Set(), counterpart: () => undefined, fullReason: reason });
   if (input.settings.weakDependencies) return full('weak dependencies are on');
   const { previous, current } = input;
   const [previousBaseList, currentBaseList] = [previous.base, current.base];
   if (!previousBaseList || !currentBaseList) return full('no resolved base buildroot to compare');
   // Unchanged means the same NEVRA with the same metadata: a rebuild under the same version
   // (possible across rpm repositories) is a change like any other.
-  const currentByContent = new Map(current.binaries.map((b) => [content(b), b]));
-  const previousByContent = new Map(previous.binaries.map((b) => [content(b), b]));
+  // The same object on both sides (a layer both snapshots share, see layer-store.ts) is unchanged
+  // without looking; only the rest is compared by content.
+  const shared = new Set(previous.binaries);
+  const same = new Set(current.binaries.filter((b) => shared.has(b)));
+  const currentByContent = new Map(current.binaries.filter((b) => !same.has(b)).map((b) => [content(b), b]));
+  const previousByContent = new Map(previous.binaries.filter((b) => !same.has(b)).map((b) => [content(b), b]));
+  const unchangedNow = (b: BinaryPackage) => same.has(b) || previousByContent.has(content(b));
   const counts = (list: BinaryPackage[]) => {
     const map = new Map<string, number>();
     for (const b of list) map.set(identity(b), (map.get(identity(b)) ?? 0) + 1);
@@ -96,13 +109,13 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   // Pair changed binaries; sigma maps previous binaries to their current counterparts.
   const sigma = new Map<BinaryPackage, BinaryPackage>();
   const removed: BinaryPackage[] = [];
-  const added = current.binaries.filter((b) => !previousByContent.has(content(b)));
+  const added = current.binaries.filter((b) => !unchangedNow(b));
   const addedByIdentity = new Map(added.map((b) => [identity(b), b]));
   const pairs: [BinaryPackage, BinaryPackage][] = [];
   for (const old of previous.binaries) {
-    const same = currentByContent.get(content(old));
-    if (same) {
-      sigma.set(old, same);
+    const equal = same.has(old) ? old : currentByContent.get(content(old));
+    if (equal) {
+      sigma.set(old, equal);
       continue;
     }
     const partner = addedByIdentity.get(identity(old));
@@ -113,7 +126,21 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   }
   const paired = new Set(pairs.map(([, now]) => now));
   const changed = [...removed, ...added, ...pairs.map(([old]) => old)];
-  if (changed.length === 0) return { solve: input.sources.filter((s) => mustSolveRegardless(s, input)), carried: carryAll(input, sigma), fullReason: null };
+  const counterpart = (b: BinaryPackage) => sigma.get(b);
+  if (changed.length === 0) {
+    const solve = input.sources.filter((s) => mustSolveRegardless(s, input));
+    const solving = new Set(solve);
+    return { solve, carried: new Set(input.sources.filter((s) => !solving.has(s)).map((s) => s.name)), counterpart, fullReason: null };
+  }
+
+  // The base buildroot is installed in every solve with its requires hidden, so it may change by
+  // substitution only: the previous base's counterparts must be exactly the current base. Its
+  // members are then the same choices under new versions; what else they do is handled below.
+  const previousBase = previousBaseList.map((b) => sigma.get(b));
+  if (previousBase.some((b) => !b) || previousBase.map((b) => nevra(b!)).sort().join('\n') !== currentBaseList.map(nevra).sort().join('\n')) {
+    return full('the base buildroot changed');
+  }
+  const base = new Set<BinaryPackage>(currentBaseList);
 
   // Capabilities of changed packages: the only names whose providers can differ.
   const touched = new Set(changed.flatMap(capabilityNames));
@@ -134,7 +161,7 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
       if (mustBeStable) checked.add(leafKey(leaf));
     }
   };
-  const unchanged = current.binaries.filter((b) => previousByContent.has(content(b)));
+  const unchanged = current.binaries.filter(unchangedNow);
   for (const b of unchanged) collect(relevantDependencies(b), true);
   for (const s of input.sources) collect(sourceDependencies(s), true);
   for (const [old, now] of pairs) {
@@ -142,15 +169,34 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
     collect(relevantDependencies(now), false);
   }
   const leafList = [...leafSet.values()];
+  // Requires (and build dependencies) a base member satisfies, before and after: the base is
+  // installed in every solve, so such a requirement never pulls anything in (libtool's
+  // `gcc | c-compiler` stays satisfied by gcc whatever starts to provide c-compiler).
+  const baseNames = new Set([...previousBaseList, ...currentBaseList].flatMap(capabilityNames));
+  const baseLeaves = new Map<string, SimpleDependency>();
+  for (const d of [...current.binaries.flatMap((b) => b.requires), ...input.sources.flatMap((s) => s.buildRequires)]) {
+    for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
+  }
+  const baseLeafList = [...baseLeaves.values()];
   const pool = await SolverPool.create({ distType: input.distType, arch: input.settings.arch });
   let providers: { repository: number; index: number }[][];
+  let baseProviders: { repository: number; index: number }[][];
   try {
     pool.addRepository('previous', previousCandidates);
     pool.addRepository('current', currentCandidates);
-    providers = pool.providers(leafList);
+    pool.addRepository('previous base', previousBaseList);
+    pool.addRepository('current base', currentBaseList);
+    providers = pool.providers(leafList).map((refs) => refs.filter((r) => r.repository < 2));
+    baseProviders = pool.providers(baseLeafList);
   } finally {
     pool.free();
   }
+  const satisfiedBefore = new Set(baseLeafList.filter((_, i) => baseProviders[i]!.some((r) => r.repository === 2)).map(leafKey));
+  const satisfiedAfter = new Set(baseLeafList.filter((_, i) => baseProviders[i]!.some((r) => r.repository === 3)).map(leafKey));
+  const baseSatisfied = (d: Dependency) => {
+    const list = alternatives(d);
+    return list !== null && list.some((l) => satisfiedBefore.has(leafKey(l))) && list.some((l) => satisfiedAfter.has(leafKey(l)));
+  };
   // Provider sets as sorted current NEVRAs: previous providers through sigma ('-' = gone).
   const before = new Map<string, string>();
   const after = new Map<string, string>();
@@ -175,18 +221,21 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   };
   const kinds = (b: BinaryPackage, side: Map<string, string>) =>
     [b.requires, b.conflicts, b.obsoletes].map((deps) => deps.map((d) => signature(d, side)).sort().join('; ')).join(' | ');
-  const tainted: BinaryPackage[] = [...removed, ...added.filter((b) => !paired.has(b))];
+  const tainted = new Set<BinaryPackage>([...removed, ...added.filter((b) => !paired.has(b))]);
   for (const [old, now] of pairs) {
     const transparent = old.essential === now.essential && old.multiArch === now.multiArch
       && [...new Set(capabilityNames(old))].sort().join('\n') === [...new Set(capabilityNames(now))].sort().join('\n')
       && kinds(old, before) === kinds(now, after);
-    if (!transparent) tainted.push(old, now);
+    if (!transparent) tainted.add(old).add(now);
   }
 
-  // Spread dirtiness backwards by capability name.
+  // Spread dirtiness backwards by capability name over requires: a source can only install what a
+  // chain of requires from its own dependencies reaches, so a change reaches it along such a chain.
+  // Conflicts and obsoletes do not spread: one only matters when both packages could be installed,
+  // and then the other package is reachable and its change (or the unstable leaf naming it) spreads.
   const dependents = new Map<string, BinaryPackage[]>();
   for (const b of current.binaries) {
-    for (const name of new Set(relevantDependencies(b).flatMap(leaves).map((l) => l.name))) {
+    for (const name of new Set(b.requires.flatMap(leaves).map((l) => l.name))) {
       const list = dependents.get(name);
       if (list) list.push(b);
       else dependents.set(name, [b]);
@@ -206,33 +255,38 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
     dirty.add(b);
     for (const name of capabilityNames(b)) markName(name);
   };
-  for (const b of tainted) markPackage(b);
-  for (const key of unstable) markName(leafSet.get(key)!.name);
-  for (const b of unchanged) {
-    if (relevantDependencies(b).flatMap(leaves).some((l) => unstable.has(leafKey(l)))) markPackage(b);
+  for (const b of tainted) {
+    markPackage(b);
+    // A base member is installed without being reached, so whatever its conflicts name is affected
+    // too (for other packages, reaching them is what makes their conflicts matter).
+    if (base.has(sigma.get(b) ?? b)) for (const l of [...b.conflicts, ...b.obsoletes].flatMap(leaves)) markName(l.name);
   }
-  while (queue.length) for (const b of dependents.get(queue.pop()!) ?? []) markPackage(b);
+  for (const key of unstable) markName(leafSet.get(key)!.name);
+  while (queue.length) {
+    const name = queue.pop()!;
+    for (const b of dependents.get(name) ?? []) {
+      if (tainted.has(b)) continue;
+      // An unchanged base member stays installed whatever its (hidden) requires now reach.
+      if (base.has(b)) dirty.add(b);
+      else if (!b.requires.every((d) => baseSatisfied(d) || !leaves(d).some((l) => l.name === name))) markPackage(b);
+    }
+  }
 
   const isDirtyLeaf = (l: SimpleDependency) => dirtyNames.has(l.name) || unstable.has(leafKey(l));
-  const mapped = (list: BinaryPackage[]) => list.map((b) => sigma.get(b));
-  const previousBase = mapped(previousBaseList);
-  const baseDirty = previousBase.some((b) => !b || dirty.has(b))
-    || previousBase.map((b) => nevra(b!)).sort().join('\n') !== currentBaseList.map(nevra).sort().join('\n');
-  if (baseDirty) return full('the base buildroot changed');
-
   const solve: SourcePackage[] = [];
-  const carried = new Map<string, BuildrootPackage[]>();
+  const carried = new Set<string>();
   for (const source of input.sources) {
     const last = input.previousResults.get(source.name);
     if (mustSolveRegardless(source, input) || !last
-      || sourceDependencies(source).flatMap(leaves).some(isDirtyLeaf)
-      || last.members.some((m) => { const now = sigma.get(m.binary); return !now || dirty.has(now) || dirty.has(m.binary); })) {
+      || source.buildRequires.some((d) => !baseSatisfied(d) && leaves(d).some(isDirtyLeaf))
+      || source.buildConflicts.flatMap(leaves).some(isDirtyLeaf)
+      || last.members.some((m) => { const now = sigma.get(m.binary); return !now || (!m.base && (dirty.has(now) || dirty.has(m.binary))); })) {
       solve.push(source);
       continue;
     }
-    carried.set(source.name, last.members.map((m) => ({ ...m, binary: sigma.get(m.binary)! })));
+    carried.add(source.name);
   }
-  return { solve, carried, fullReason: null };
+  return { solve, carried, counterpart, fullReason: null };
 }
 
 /** New sources, previously unresolved ones, and ones whose own dependencies changed are always solved. */
@@ -240,13 +294,4 @@ function mustSolveRegardless(source: SourcePackage, input: IncrementalInput): bo
   const last = input.previousResults.get(source.name);
   if (!last || !last.resolved) return true;
   return JSON.stringify(sourceDependencies(last.source)) !== JSON.stringify(sourceDependencies(source));
-}
-
-function carryAll(input: IncrementalInput, sigma: Map<BinaryPackage, BinaryPackage>): Map<string, BuildrootPackage[]> {
-  const carried = new Map<string, BuildrootPackage[]>();
-  for (const source of input.sources) {
-    if (mustSolveRegardless(source, input)) continue;
-    carried.set(source.name, input.previousResults.get(source.name)!.members.map((m) => ({ ...m, binary: sigma.get(m.binary)! })));
-  }
-  return carried;
 }

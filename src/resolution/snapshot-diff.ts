@@ -10,7 +10,7 @@ import type { Db } from '../db/database.ts';
 import type { StoredProblem } from '../db/schema.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { decodeBuildroot } from './buildroot-codec.ts';
-import { loadSnapshot } from './ingest.ts';
+import { loadSnapshot } from './layer-store.ts';
 import { binaryChanges, explainTransition, type RootCause } from './root-cause.ts';
 import { resolutionSettings, type CollectionRow } from './collection-settings.ts';
 import { buildSources, nevra } from './snapshot-resolver.ts';

@@ -65,6 +65,10 @@ test('overlays replace older versions; the fingerprint matches the cheap one', a
   console.log(`overlays: ${stacked.binaries.length} binaries, ${stacked.sources.length} sources, replaced ${JSON.stringify(stacked.replaced)}`);
   // 63,440 + 38 + 3,006 binaries read, 63,666 left: the overlays replaced 2,818 older (name, arch) entries.
   assert.equal(stacked.replaced, { binaries: 2818, sources: 742 });
+  // Extra-Source-Only entries in the overlays (alabaster 0.7.12-1 in security) shadow no buildable source.
+  const buildable = (sources: typeof bookworm.sources) => new Set(sources.filter((s) => !s.extraSourceOnly).map((s) => s.name));
+  const stackedBuildable = buildable(stacked.sources);
+  assert.equal([...buildable(bookworm.sources)].filter((n) => !stackedBuildable.has(n)), []);
   assert.is(stacked.fingerprint.digest, (await readFingerprint(layers, 'deb')).digest);
   assert.is.not(stacked.fingerprint.digest, bookworm.fingerprint.digest);
   assert.is(bookworm.fingerprint.digest, (await readFingerprint(layers[0], 'deb')).digest);
