@@ -5,12 +5,16 @@
  *   - GET /api/v2.0/results/latest?_distinct_on=... p99 (target <= 20 ms),
  * and POST /api/v2.0/results throughput with 32 requests in flight (target >= 2,000/s).
  *
- * Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/gating.ts [--keep] [--reuse]
+ * Each phase also reports CPU seconds of this (the service's) process and of the PostgreSQL backends
+ * serving the benchmark database, and requests per CPU-second: less sensitive to other load on the
+ * machine than rates.
+ *
+ * Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/gating.ts [--keep] [--reuse] [--only=decision|latest|post]
  * It creates (and, unless --keep, drops) its own database `ripple_bench_gating` next to DATABASE_URL's;
  * --reuse runs against the one a --keep run left behind.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -101,6 +105,29 @@ function runLoad(url: string, kind: string, rate: number, seconds: number, token
   });
 }
 
+const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
+
+/** CPU seconds used so far by each PostgreSQL backend serving `database` (from /proc; the server is local). */
+async function backendCpuSeconds(admin: pg.Client, database: string): Promise<Map<number, number>> {
+  const ticks = 100; // USER_HZ on Linux
+  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {
+      // the backend ended meanwhile
+    }
+  }
+  return cpu;
+}
+
+/** CPU the database's backends used between two readings (backends that ended in between are missed). */
+const backendCpuDelta = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, seconds]) => sum + seconds - (before.get(pid) ?? 0), 0);
+
 async function populate(db: Awaited<ReturnType<typeof openDatabase>>['db']): Promise<void> {
   const run = (text: string) => db.executeQuery(CompiledQuery.raw(text));
   await run(`insert into testcases (name) values ${testcases.map((t) => `('${t}')`).join(', ')}`);
@@ -150,13 +177,27 @@ async function main(): Promise<void> {
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const phases: [string, string, number, number][] = [
+    ['decision at 500 req/s', 'decision', 500, 20],
+    ['results/latest (_distinct_on) at 500 req/s', 'latest', 500, 10],
+    ['POST /results, 32 in flight', 'post', 0, 10],
+  ];
   await runLoad(base, 'decision', 200, 3, token); // warm-up
-  const decision = await runLoad(base, 'decision', 500, 20, token);
-  console.log('decision at 500 req/s', decision);
-  const latest = await runLoad(base, 'latest', 500, 10, token);
-  console.log('results/latest (_distinct_on) at 500 req/s', latest);
-  const posts = await runLoad(base, 'post', 0, 10, token);
-  console.log('POST /results, 32 in flight', posts);
+  for (const [label, kind, rate, seconds] of phases) {
+    if (only && only !== kind) continue;
+    const [cpu, pgCpu] = [process.cpuUsage(), await backendCpuSeconds(admin, name)];
+    const summary = await runLoad(base, kind, rate, seconds, token);
+    const serviceCpu = cpuSeconds(process.cpuUsage(cpu));
+    const databaseCpu = backendCpuDelta(pgCpu, await backendCpuSeconds(admin, name));
+    console.log(label, {
+      ...summary,
+      service_cpu_s: Number(serviceCpu.toFixed(2)),
+      per_service_cpu_s: Math.round(summary.sent / serviceCpu),
+      postgres_cpu_s: Number(databaseCpu.toFixed(2)),
+      per_total_cpu_s: Math.round(summary.sent / (serviceCpu + databaseCpu)),
+    });
+  }
 
   server.close();
   await database.close();

@@ -25,22 +25,29 @@ interface Gate {
   decisionContexts: string[];
 }
 
-/** (subject, product version) pairs with the decision contexts whose policies require `testcase`. */
-export function affectedGates(policies: PolicySet, affected: AffectedDecisions): Gate[] {
-  const gates: Gate[] = [];
-  for (const subject of affected.subjects) {
-    const relevant = policies.policies.filter((p) => (p.subjectType === subject.type || subject.subjectType.aliases.includes(p.subjectType))
-      && p.rules.some((r) => r.rule === 'PassingTestCaseRule' && r.testCaseName === affected.testcase));
-    const candidates = affected.only !== undefined ? [affected.only] : [...new Set([
-      ...affected.productVersions, ...subject.subjectType.productVersions(subject.identifier),
-      ...relevant.flatMap((p) => p.productVersions.filter((v) => !/[*?[]/.test(v))),
-    ])];
-    for (const productVersion of candidates) {
-      const contexts = new Set(relevant.filter((p) => p.productVersions.some((g) => globMatches(g, productVersion))).flatMap((p) => p.decisionContexts));
-      if (contexts.size) gates.push({ subject, productVersion, decisionContexts: [...contexts].sort() });
+/** (subject, product version) pairs with the decision contexts whose policies require the changed testcases, merged across changes. */
+export function affectedGates(policies: PolicySet, changes: AffectedDecisions[]): Gate[] {
+  const gates = new Map<string, { subject: Subject; productVersion: string; decisionContexts: Set<string> }>();
+  for (const affected of changes) {
+    for (const subject of affected.subjects) {
+      const relevant = policies.policies.filter((p) => (p.subjectType === subject.type || subject.subjectType.aliases.includes(p.subjectType))
+        && p.rules.some((r) => r.rule === 'PassingTestCaseRule' && r.testCaseName === affected.testcase));
+      if (relevant.length === 0) continue;
+      const candidates = affected.only !== undefined ? [affected.only] : new Set([
+        ...affected.productVersions, ...subject.subjectType.productVersions(subject.identifier),
+        ...relevant.flatMap((p) => p.productVersions.filter((v) => !/[*?[]/.test(v))),
+      ]);
+      for (const productVersion of candidates) {
+        const contexts = relevant.filter((p) => p.productVersions.some((g) => globMatches(g, productVersion))).flatMap((p) => p.decisionContexts);
+        if (contexts.length === 0) continue;
+        const key = `${subject.type}\0${subject.identifier}\0${productVersion}`;
+        const gate = gates.get(key) ?? { subject, productVersion, decisionContexts: new Set<string>() };
+        for (const context of contexts) gate.decisionContexts.add(context);
+        gates.set(key, gate);
+      }
     }
   }
-  return gates;
+  return [...gates.values()].map((g) => ({ ...g, decisionContexts: [...g.decisionContexts].sort() }));
 }
 
 const requestFor = (gate: Gate, decisionContext: string): DecisionRequest => ({
@@ -48,20 +55,36 @@ const requestFor = (gate: Gate, decisionContext: string): DecisionRequest => ({
   verbose: false, when: null, ignoreResults: [], ignoreWaivers: [],
 });
 
+/** Subjects per evidence query: bounds each statement and its answer. */
+const evidenceChunk = 500;
+
+/** Every gate's decisions: one evidence query per product version (and chunk of subjects), not per gate. */
 async function decisionsAt(trx: Trx, policies: PolicySet, gates: Gate[]): Promise<Decision[][]> {
-  const out: Decision[][] = [];
-  for (const gate of gates) {
-    const evidence = await fetchEvidence(trx, [gate.subject], gate.productVersion);
-    out.push(gate.decisionContexts.map((context) => evaluateDecision(policies, requestFor(gate, context), evidence)));
+  const out: Decision[][] = new Array(gates.length);
+  const byVersion = new Map<string, number[]>();
+  gates.forEach((gate, g) => byVersion.set(gate.productVersion, [...(byVersion.get(gate.productVersion) ?? []), g]));
+  for (const [productVersion, indexes] of byVersion) {
+    for (let at = 0; at < indexes.length; at += evidenceChunk) {
+      const chunk = indexes.slice(at, at + evidenceChunk);
+      const evidence = await fetchEvidence(trx, chunk.map((g) => gates[g]!.subject), productVersion);
+      chunk.forEach((g, i) => {
+        const gate = gates[g]!;
+        out[g] = gate.decisionContexts.map((context) => evaluateDecision(policies, requestFor(gate, context), [evidence[i]!]));
+      });
+    }
   }
   return out;
 }
 
 const requirements = (d: Decision) => JSON.stringify([d.satisfied_requirements, d.unsatisfied_requirements]);
 
-/** Runs `write` between two evaluations of the affected decisions; returns its value and the update events. */
-export async function trackDecisionChanges<T>(trx: Trx, policies: PolicySet, affected: AffectedDecisions, write: () => Promise<T>): Promise<{ value: T; events: NewEvent[] }> {
-  const gates = affectedGates(policies, affected);
+/**
+ * Runs `write` between two evaluations of the decisions the changes affect; returns its value and
+ * one update event per decision that changed. Several changes in one call are evaluated together
+ * (a bulk write gets one event per changed decision, from before all of it to after all of it).
+ */
+export async function trackDecisionChanges<T>(trx: Trx, policies: PolicySet, changes: AffectedDecisions[], write: () => Promise<T>): Promise<{ value: T; events: NewEvent[] }> {
+  const gates = affectedGates(policies, changes);
   const before = await decisionsAt(trx, policies, gates);
   const value = await write();
   const after = await decisionsAt(trx, policies, gates);

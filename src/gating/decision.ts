@@ -4,17 +4,17 @@
  * and its current waivers; the policies are then applied in memory. No cache, so the next request
  * after a new result or waiver already sees it.
  */
-import { sql, type RawBuilder } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { CompiledQuery } from 'kysely';
+import { preparedMarker, type Db } from '../db/database.ts';
 import { ErrorCode, RippleError, invalidInput } from '../errors.ts';
 import {
   expectArray, expectBoolean, expectInteger, expectObject, expectString, maxName, type JsonObject,
 } from '../http/validation.ts';
 import { expectTime } from '../results/expect-time.ts';
-import { resultColumns, resultJson, type ResultRow } from '../results/queries.ts';
-import { waiverColumns, waiverJson, type WaiverRow } from '../waivers/queries.ts';
+import { resultColumnsWith, resultDataByKey, resultJson, type ResultRow } from '../results/queries.ts';
+import { waiverColumnsText, waiverJson, type WaiverRow } from '../waivers/queries.ts';
 import { globMatches, ruleKey, type PassingTestCaseRule, type Policy, type PolicySet, type Rule } from './policies.ts';
-import { makeSubject, type Subject } from './subject-types.ts';
+import { makeSubject, subjectTypes, type Subject } from './subject-types.ts';
 
 /** Data keys a required testcase's latest results are distinct on (Greenwave's DISTINCT_LATEST_RESULTS_ON). */
 export const distinctKeys = ['scenario', 'system_architecture', 'system_variant'] as const;
@@ -106,7 +106,7 @@ interface EvidenceOptions { when?: Date | null; ignoreResults?: number[]; ignore
 /** Every subject's latest results and current waivers in one round trip. */
 export async function fetchEvidence(db: Db, subjects: Subject[], productVersion: string, options: EvidenceOptions = {}): Promise<SubjectEvidence[]> {
   if (subjects.length === 0) return [];
-  const { rows } = await evidenceQuery(subjects, productVersion, options).execute(db);
+  const { rows } = await db.executeQuery<EvidenceRow>(evidenceQuery(subjects, productVersion, options));
   const row = rows[0]!;
   return subjects.map((_s, i) => ({
     results: row.results.filter((r) => r.subject === i).map(({ subject: _x, ...r }) => r),
@@ -115,19 +115,24 @@ export async function fetchEvidence(db: Db, subjects: Subject[], productVersion:
   }));
 }
 
-/** The statement behind `fetchEvidence` (exported so tests and benchmarks can EXPLAIN it). */
-export function evidenceQuery(subjects: Subject[], productVersion: string, options: EvidenceOptions = {}): RawBuilder<EvidenceRow> {
-  // A VALUES list, not a set-returning function: the planner then knows how few subjects there
-  // are and probes the indexes instead of merge-joining whole tables.
-  const textArray = (values: string[]) => sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
-  const rows = subjects.map((s, i) => sql`(${i}::int, ${s.identifier}::text, ${textArray(s.subjectType.resultTypes)}, ${textArray(s.subjectType.itemKeys)},
-    ${textArray([s.subjectType.id, ...s.subjectType.aliases])})`);
-  const when = options.when ?? null;
-  const notIgnored = (column: string, ids: number[] = []) => (ids.length ? sql`${sql.ref(column)} not in (${sql.join(ids)})` : sql`true`);
-  const keyColumns = distinctKeys.map((key, i) => sql`(select min(d.value) from result_data d where d.result_id = v.id and d.key = ${key}) as ${sql.ref(`k${i}`)}`);
-  return sql<EvidenceRow>`
-    with s (i, item, types, keys, wtypes) as (
-      values ${sql.join(rows)}
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const literalArray = (values: readonly string[]) => `array[${values.map(literal).join(', ')}]::text[]`;
+
+/**
+ * The statement behind `fetchEvidence`: its text depends only on the number of subjects (times,
+ * ignored ids and the subjects themselves are parameters), so PostgreSQL prepares it once per
+ * connection and, as the VALUES list tells the planner how many subjects there are, settles on a
+ * generic plan instead of planning each request. $1 product version, $2 `when` (null: now),
+ * $3/$4 ignored result/waiver ids, then identifier and subject type of each subject.
+ */
+const evidenceTexts = new Map<number, string>();
+const evidenceText = (subjects: number) => `${preparedMarker}
+    with st (id, types, keys, wtypes) as (
+      values ${subjectTypes.map((t) => `(${literal(t.id)}, ${literalArray(t.resultTypes)}, ${literalArray(t.itemKeys)}, ${literalArray([t.id, ...t.aliases])})`).join(', ')}
+    ), s as (
+      select u.i, u.item, st.types, st.keys, st.wtypes
+      from (values ${Array.from({ length: subjects }, (_s, i) => `(${i}, $${5 + 2 * i}::text, $${6 + 2 * i}::text)`).join(', ')}) as u (i, item, type)
+      join st on st.id = u.type
     ), candidates as (
       select s.i, x.result_id from s cross join lateral (
         select d.result_id from result_data d
@@ -138,26 +143,43 @@ export function evidenceQuery(subjects: Subject[], productVersion: string, optio
       ) x
     ), visible as (
       select c.i, r.id, r.testcase_id, r.submit_time from candidates c join results r on r.id = c.result_id
-      where (${when}::timestamptz is null or r.submit_time <= ${when}::timestamptz) and ${notIgnored('r.id', options.ignoreResults)}
+      where ($2::timestamptz is null or r.submit_time <= $2::timestamptz) and r.id <> all ($3::bigint[])
+    ), keyed as (
+      -- One pass over each result's data gives both the distinct keys and the data the answer shows.
+      select v.i, v.id, v.testcase_id, v.submit_time, x.*
+      from visible v cross join lateral (
+        select coalesce(json_object_agg(k.key, k.vals), '{}'::json) as data,
+          ${distinctKeys.map((key, i) => `min(k.first) filter (where k.key = ${literal(key)}) as k${i}`).join(', ')}
+        from (${resultDataByKey('v.id')}) k
+      ) x
     ), latest as (
-      select distinct on (v.i, v.testcase_id, v.k0, v.k1, v.k2) v.i, v.id
-      from (select v.*, ${sql.join(keyColumns)} from visible v) v
+      select distinct on (v.i, v.testcase_id, v.k0, v.k1, v.k2) v.i, v.id, v.data
+      from keyed v
       order by v.i, v.testcase_id, v.k0, v.k1, v.k2, v.submit_time desc, v.id desc
     ), current_waivers as (
-      select distinct on (s.i, w.testcase, w.scenario) s.i as subject, ${waiverColumns}
+      select distinct on (s.i, w.testcase, w.scenario) s.i as subject, ${waiverColumnsText}
       from s join waivers w on w.subject_identifier = s.item and w.subject_type = any (s.wtypes)
-      where w.product_version = ${productVersion}
-        and (${when}::timestamptz is null or w.timestamp <= ${when}::timestamptz) and ${notIgnored('w.id', options.ignoreWaivers)}
+      where w.product_version = $1::text
+        and ($2::timestamptz is null or w.timestamp <= $2::timestamptz) and w.id <> all ($4::bigint[])
       order by s.i, w.testcase, w.scenario, w.id desc
     )
     select
       coalesce((select json_agg(x order by x.submit_time desc, x.id desc) from (
-        select l.i as subject, ${resultColumns} from latest l join results r on r.id = l.id join testcases t on t.id = r.testcase_id
+        select l.i as subject, ${resultColumnsWith('l.data')} from latest l join results r on r.id = l.id join testcases t on t.id = r.testcase_id
       ) x), '[]'::json) as results,
       coalesce((select json_agg(w order by w.id desc) from current_waivers w where w.waived), '[]'::json) as waivers,
       coalesce((select json_object_agg(f.i, f.first_seen) from (
         select v.i, min(v.submit_time) as first_seen from visible v group by v.i
       ) f), '{}'::json) as first_seen`;
+
+/** The compiled statement behind `fetchEvidence` (exported so tests and benchmarks can EXPLAIN it). */
+export function evidenceQuery(subjects: Subject[], productVersion: string, options: EvidenceOptions = {}): CompiledQuery<EvidenceRow> {
+  let text = evidenceTexts.get(subjects.length);
+  if (text === undefined) evidenceTexts.set(subjects.length, (text = evidenceText(subjects.length)));
+  return CompiledQuery.raw(text, [
+    productVersion, options.when ?? null, options.ignoreResults ?? [], options.ignoreWaivers ?? [],
+    ...subjects.flatMap((s) => [s.identifier, s.subjectType.id]),
+  ]) as CompiledQuery<EvidenceRow>;
 }
 
 // Evaluation ------------------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 /** Greenwave-compatible decision API under /api/v1.0 (declared once, see http/api-routes.ts). */
+import type { TokenScope } from '../db/schema.ts';
 import { invalidInput } from '../errors.ts';
+import { caller } from '../http/auth.ts';
 import { s, type ApiRoutes } from '../http/api-routes.ts';
-import { readJsonBody } from '../http/validation.ts';
+import {
+  expectArray, expectEnum, expectInteger, expectKeys, expectString, maxName, maxText, pathParam, queryEnum, readJsonBody,
+} from '../http/validation.ts';
 import { apiBase } from '../results/routes.ts';
 import { makeDecision, parseDecisionRequest } from './decision.ts';
+import { addPermission, gatingActions, listPermissions, permissionJson, revokePermission } from './permissions.ts';
 import { loadPolicyDirectory, parsePolicies, policyJson } from './policies.ts';
 import { subjectTypeJson, subjectTypes } from './subject-types.ts';
 
@@ -16,7 +21,57 @@ const decisionSchema = s.object({
   applicable_policies: s.array(s.string()), results: s.array(s.object({})), waivers: s.array(s.object({})),
 }, ['policies_satisfied', 'summary', 'satisfied_requirements', 'unsatisfied_requirements']);
 
+const permissionSchema = s.object({
+  id: s.integer(), action: s.enum(gatingActions), testcase_glob: s.string(), users: s.array(s.string()), scopes: s.array(s.string()),
+  tokens: s.array(s.integer()), granted_by: s.nullable(s.string()), comment: s.string(), created_at: s.dateTime(),
+});
+const tokenScopes: readonly TokenScope[] = ['admin', 'maintainer', 'ci'];
+
+function registerPermissionRoutes(routes: ApiRoutes): void {
+  const tag = 'gating';
+  routes.add({
+    method: 'get', path: '/api/gating/permissions', tag, scope: 'any',
+    summary: 'Who may post results (action result) or waive (action waive) for which testcases; no row for an action: the route scope suffices',
+    query: [{ name: 'action', schema: s.enum(gatingActions), description: 'Only grants for this action' }],
+    response: s.object({ data: s.array(permissionSchema) }),
+    handler: async (c) => c.json({ data: (await listPermissions(c.var.db, { action: queryEnum(c, 'action', gatingActions) })).map(permissionJson) }),
+  });
+  routes.add({
+    method: 'post', path: '/api/gating/permissions', tag, scope: 'admin', status: 201,
+    summary: 'Grant users, single tokens or token scopes permission to post results for (result) or waive (waive) testcases matching a glob',
+    body: s.object({
+      action: s.enum(gatingActions), testcase_glob: s.string(), users: s.array(s.string()), tokens: s.array(s.integer()),
+      scopes: s.array(s.enum(tokenScopes)), comment: s.string(),
+    }, ['action', 'testcase_glob']),
+    response: permissionSchema,
+    handler: async (c) => {
+      const body = await readJsonBody(c);
+      expectKeys(body, ['action', 'testcase_glob', 'users', 'tokens', 'scopes', 'comment'], 'body');
+      const list = <T>(key: string, item: (v: unknown, f: string) => T) => (body[key] == null ? [] : expectArray(body[key], key, item, { max: 1000 }));
+      const row = await addPermission(c.var.db, {
+        action: expectEnum(body.action, 'action', gatingActions),
+        testcaseGlob: expectString(body.testcase_glob, 'testcase_glob', { min: 1, max: maxName }),
+        users: list('users', (v, f) => expectString(v, f, { min: 1, max: maxName })),
+        tokenIds: list('tokens', (v, f) => expectInteger(v, f, { min: 1, max: Number.MAX_SAFE_INTEGER })),
+        scopes: list('scopes', (v, f) => expectEnum(v, f, tokenScopes)),
+        comment: body.comment == null ? '' : expectString(body.comment, 'comment', { max: maxText }),
+      }, caller(c).user.name);
+      return c.json(permissionJson(row), 201);
+    },
+  });
+  routes.add({
+    method: 'delete', path: '/api/gating/permissions/:id', tag, scope: 'admin', summary: 'Revoke a grant; answers the removed grant',
+    pathParameters: { id: 'Grant id' }, response: permissionSchema,
+    handler: async (c) => {
+      const id = pathParam(c, 'id');
+      if (!/^\d{1,15}$/.test(id)) throw invalidInput('id', `grant id must be a positive integer, got '${id.slice(0, 60)}'`);
+      return c.json(permissionJson(await revokePermission(c.var.db, Number(id))));
+    },
+  });
+}
+
 export function registerGatingRoutes(routes: ApiRoutes): void {
+  registerPermissionRoutes(routes);
   const tag = 'gating';
   routes.add({
     method: 'post', path: `${prefix}/decision`, tag,

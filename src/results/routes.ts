@@ -5,16 +5,16 @@ import type { ResultOutcome } from '../db/schema.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { caller } from '../http/auth.ts';
 import { s, type ApiRoutes, type AppEnv, type JsonSchema } from '../http/api-routes.ts';
-import { expectString, maxName, pathParam, queryInteger, readJsonBody } from '../http/validation.ts';
+import { expectString, pathParam, queryInteger, readJsonBody } from '../http/validation.ts';
 import { withTransaction } from '../db/database.ts';
 import { assertMay } from '../gating/permissions.ts';
-import { loadPolicyDirectory } from '../gating/policies.ts';
 import { expectTime } from './expect-time.ts';
+import { resultBatcher } from './result-batcher.ts';
 import {
   getResult, latestResults, listGroups, listResults, listTestcases, resultJson, type DataFilter, type ResultFilters, type ResultSort,
 } from './queries.ts';
 import {
-  createResults, expectDataKey, expectOutcome, expectTestcaseName, parseGroup, parseResultBody, resultOutcomes, upsertGroup,
+  expectDataKey, expectOutcome, expectTestcaseName, parseGroup, parseResultBody, resultOutcomes, upsertGroup,
 } from './service.ts';
 
 const prefix = '/api/v2.0';
@@ -115,8 +115,30 @@ async function resultOr404(db: Db, idText: string) {
   return row;
 }
 
+/** One page of /results; `scope` (the testcase or group of a nested route) replaces that query filter, as in ResultsDB. */
+async function resultsPage(c: Context<AppEnv>, scope: Pick<ResultFilters, 'testcases' | 'groups'>): Promise<Response> {
+  const filters = { ...resultFiltersOf(c), ...scope };
+  const page = paging(c, 20);
+  const sort = (c.req.query('_sort') || 'desc:submit_time') as ResultSort;
+  if (!['desc:submit_time', 'asc:submit_time', 'disable_sorting'].includes(sort)) throw invalidInput('_sort', `_sort must be desc:submit_time, asc:submit_time or disable_sorting, got '${sort.slice(0, 60)}'`);
+  const rows = await listResults(c.var.db, filters, { offset: page.offset, limit: page.limit + 1, sort });
+  const base = apiBase(c, prefix);
+  return c.json(pageJson(c, rows, page, (r) => resultJson(r, base)));
+}
+
 export function registerResultsRoutes(routes: ApiRoutes): void {
   const tag = 'results';
+  for (const path of [prefix, `${prefix}/`]) {
+    routes.add({
+      method: 'get', path, tag, summary: 'ResultsDB landing page: links to the collections and the accepted outcomes',
+      response: s.object({ message: s.string(), groups: s.string(), results: s.string(), testcases: s.string(), outcomes: s.array(s.string()) }),
+      handler: (c) => {
+        const base = apiBase(c, prefix);
+        return c.json({ message: 'Ripple results, ResultsDB API v2.0 compatible', documentation: `${apiBase(c, '')}/openapi.json`,
+          groups: `${base}/groups`, results: `${base}/results`, testcases: `${base}/testcases`, outcomes: resultOutcomes });
+      },
+    });
+  }
   routes.add({
     method: 'get', path: `${prefix}/healthcheck`, tag, summary: 'ResultsDB-compatible health check (the database answers)',
     response: s.object({ message: s.string() }),
@@ -128,14 +150,24 @@ export function registerResultsRoutes(routes: ApiRoutes): void {
   routes.add({
     method: 'get', path: `${prefix}/results`, tag, summary: 'Results, newest first, with every ResultsDB filter', query: resultQuery,
     response: listOf(resultSchema),
+    handler: (c) => resultsPage(c, {}),
+  });
+  routes.add({
+    method: 'get', path: `${prefix}/testcases/:name/results`, tag, summary: "A testcase's results, newest first, with every /results filter (404 for an unknown testcase)",
+    pathParameters: { name: 'Testcase name' }, query: resultQuery.filter((q) => q.name !== 'testcases'), response: listOf(resultSchema),
     handler: async (c) => {
-      const filters = resultFiltersOf(c);
-      const page = paging(c, 20);
-      const sort = (c.req.query('_sort') || 'desc:submit_time') as ResultSort;
-      if (!['desc:submit_time', 'asc:submit_time', 'disable_sorting'].includes(sort)) throw invalidInput('_sort', `_sort must be desc:submit_time, asc:submit_time or disable_sorting, got '${sort.slice(0, 60)}'`);
-      const rows = await listResults(c.var.db, filters, { offset: page.offset, limit: page.limit + 1, sort });
-      const base = apiBase(c, prefix);
-      return c.json(pageJson(c, rows, page, (r) => resultJson(r, base)));
+      const name = pathParam(c, 'name');
+      if ((await listTestcases(c.var.db, { names: [name] }, { offset: 0, limit: 1 })).length === 0) throw notFound('testcase', name);
+      return resultsPage(c, { testcases: [name] });
+    },
+  });
+  routes.add({
+    method: 'get', path: `${prefix}/groups/:uuid/results`, tag, summary: "A group's results, newest first, with every /results filter (404 for an unknown group)",
+    pathParameters: { uuid: 'Group uuid' }, query: resultQuery.filter((q) => q.name !== 'groups'), response: listOf(resultSchema),
+    handler: async (c) => {
+      const uuid = pathParam(c, 'uuid');
+      if ((await listGroups(c.var.db, { uuids: [uuid] }, { offset: 0, limit: 1 })).length === 0) throw notFound('group', uuid);
+      return resultsPage(c, { groups: [uuid] });
     },
   });
   routes.add({
@@ -169,9 +201,8 @@ export function registerResultsRoutes(routes: ApiRoutes): void {
     response: resultSchema,
     handler: async (c) => {
       const input = parseResultBody(await readJsonBody(c));
-      await assertMay(c.var.db, caller(c), 'result', [input.testcase.name]);
-      const [row] = await createResults(c.var.db, [input], loadPolicyDirectory(c.var.config.policiesDir));
-      return c.json(resultJson(row!, apiBase(c, prefix)), 201);
+      const row = await resultBatcher(c.var.db, c.var.config.policiesDir).submit(input, caller(c));
+      return c.json(resultJson(row, apiBase(c, prefix)), 201);
     },
   });
 
@@ -215,17 +246,16 @@ export function registerResultsRoutes(routes: ApiRoutes): void {
     method: 'get', path: `${prefix}/groups`, tag, summary: 'Result groups, newest first',
     query: [
       { name: 'uuid', schema: s.string(), description: 'Comma-separated uuids', repeatable: true },
-      { name: 'description', schema: s.string(), description: 'Exact description' },
+      { name: 'description', schema: s.string(), description: 'Comma-separated exact descriptions (OR)', repeatable: true },
       { name: 'description:like', schema: s.string(), description: 'Comma-separated globs with *', repeatable: true },
       ...resultQuery.slice(0, 2),
     ],
     response: listOf(groupSchema),
     handler: async (c) => {
       const page = paging(c, 20);
-      const description = c.req.query('description');
       const rows = await listGroups(c.var.db, {
         uuids: commaList(c, 'uuid'),
-        description: description ? expectString(description, 'description', { max: maxName }) : undefined,
+        descriptions: commaList(c, 'description'),
         descriptionGlobs: commaList(c, 'description:like'),
       }, { offset: page.offset, limit: page.limit + 1 });
       return c.json(pageJson(c, rows, page, groupJson(apiBase(c, prefix))));

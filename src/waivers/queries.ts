@@ -9,10 +9,11 @@ import type { WaiversTable } from '../db/schema.ts';
 /** A waivers row as read here: the timestamp comes back as WaiverDB's naive-UTC ISO text. */
 export type WaiverRow = Omit<Selectable<WaiversTable>, 'timestamp'> & { timestamp: string };
 
-/** `w` is waivers. */
-export const waiverColumns = sql`
+/** `w` is waivers (text, for statements built without kysely too). */
+export const waiverColumnsText = `
   w.id, w.subject_type, w.subject_identifier, w.testcase, w.username, w.proxied_by, w.product_version, w.waived,
   w.scenario, w.comment, to_char(w.timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as timestamp`;
+export const waiverColumns = sql.raw(waiverColumnsText);
 
 export interface WaiverFilter {
   subject_type?: string;

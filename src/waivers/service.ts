@@ -61,7 +61,7 @@ export function parseWaiver(value: unknown, field: string): NewWaiver {
 async function storeWaiver(trx: Trx, waiver: NewWaiver, auth: AuthContext, policies: PolicySet): Promise<{ row: WaiverRow; events: NewEvent[] }> {
   const subject = makeSubject(waiver.subject_type, waiver.subject_identifier, 'subject_type');
   const affected = { subjects: [subject], testcase: waiver.testcase, productVersions: [waiver.product_version], only: waiver.product_version };
-  const { value: id, events } = await trackDecisionChanges(trx, policies, affected, async () => {
+  const { value: id, events } = await trackDecisionChanges(trx, policies, [affected], async () => {
     const row = await trx.insertInto('waivers').values({
       subject_type: waiver.subject_type,
       subject_identifier: waiver.subject_identifier,

@@ -15,6 +15,7 @@ test('the default policies directory holds the ripple policies', () => {
   assert.equal(set.policies.map((p) => [p.id, p.subjectType, p.decisionContexts, p.rules.map((r) => r.rule === 'PassingTestCaseRule' && r.testCaseName)]), [
     ['ripple-buildable', 'ripple_package', ['ripple_buildable'], ['ripple.buildability']],
     ['ripple-builds', 'ripple_package', ['ripple_builds'], ['ripple.buildability', 'ripple.scratch-build']],
+    ['ripple-rebuild-dependents', 'ripple_package', ['ripple_rebuild_dependents'], ['ripple.buildability']],
   ]);
 });
 

@@ -105,11 +105,11 @@ for (const backend of databaseBackends()) {
     assert.is((await f.call('GET', '/api/v1.0/waivers/123456')).status, 404);
     assert.is((await f.call('POST', '/api/v1.0/waivers/', { body: waiver() })).status, 401);
     assert.is((await post(waiver(), f.tokens.ci)).status, 403);
-    await addPermission(f.database.db, 'waive', 'fedora-ci.*', { users: ['bob'] });
-    await addPermission(f.database.db, 'waive', 'dist.*', { scopes: ['maintainer'] });
+    await addPermission(f.database.db, { action: 'waive', testcaseGlob: 'fedora-ci.*', users: ['bob'] });
+    await addPermission(f.database.db, { action: 'waive', testcaseGlob: 'dist.*', scopes: ['maintainer'] });
     assert.is((await post(waiver({ testcase: 'fedora-ci.x' }), f.tokens.bob)).status, 201);
     const refused = await post(waiver({ testcase: 'fedora-ci.x' }));
-    assert.equal([refused.status, refused.json.message], [403, "user 'alice' may not waive testcase 'fedora-ci.x' (see gating_permissions)"]);
+    assert.equal([refused.status, refused.json.message], [403, "user 'alice' may not waive testcase 'fedora-ci.x' (see GET /api/gating/permissions)"]);
     assert.is((await post(waiver({ testcase: 'dist.abi' }))).status, 201);
     assert.is((await post(waiver({ testcase: 'other' }), f.tokens.admin)).status, 201);
   });
