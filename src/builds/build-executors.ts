@@ -91,8 +91,11 @@ export function localExecutor(commandTemplate: string, timeoutSeconds: number): 
       }
     };
     const timer = setTimeout(() => kill(`timed out after ${timeoutSeconds} s`), timeoutSeconds * 1000);
-    const onAbort = () => kill('aborted: the worker no longer holds the build');
+    // A cancel passes its reason as a string; a lost lease or a stopping worker aborts without one.
+    const onAbort = () => kill(typeof signal.reason === 'string' ? signal.reason : 'aborted: the worker no longer holds the build');
     signal.addEventListener('abort', onAbort);
+    // Aborted while the command was being prepared: the event has fired already.
+    if (signal.aborted) onAbort();
     const code = await new Promise<number | null>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (exit) => resolve(exit));

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { finishBuild } from './build-completion.ts';
 import { InfrastructureError, localExecutor, simulationExecutor, type BuildExecutor } from './build-executors.ts';
 import {
-  claimBuilds, failInfrastructure, heartbeat, reclaimExpired, registerBuilder, renewLeases, type ClaimedBuild, type RetrySettings,
+  claimBuilds, failInfrastructure, finishCanceled, heartbeat, reclaimExpired, registerBuilder, renewLeases, type ClaimedBuild, type RetrySettings,
 } from './build-queue.ts';
 
 export interface WorkerOptions {
@@ -36,9 +36,13 @@ export interface WorkerOptions {
   logger?: Logger;
 }
 
-interface Running { build: ClaimedBuild; controller: AbortController; done: Promise<void> }
+/** settled: the command ended and its result is being recorded (the lease may end any moment). */
+interface Running { build: ClaimedBuild; controller: AbortController; done: Promise<void>; canceled: boolean; settled: boolean }
 
 export const logDirectory = (config: Config) => join(config.dataDir, 'logs');
+
+/** The abort reason executors see when someone canceled the build (they note it in the log). */
+export const canceledReason = 'canceled';
 
 export function workerFromConfig(db: Db, config: Config): BuildWorker {
   return new BuildWorker(db, {
@@ -92,15 +96,17 @@ export class BuildWorker {
   async #tick(): Promise<void> {
     if (this.#stopped) return;
     const me = await heartbeat(this.#db, this.#options.name);
+    // Renewing also picks up cancel requests, so a cancel takes at most one poll to act.
+    await this.#renew();
     const requeued = await reclaimExpired(this.#db, this.#options.retry);
     if (requeued.length) this.#logger.warn('builds of lost workers returned to the queue', { builds: requeued.map((r) => r.id) });
     if (!me || me.draining || this.#stopped) return;
     const claimed = await claimBuilds(this.#db, this.#options, this.#options.capacity - this.running.size, this.#options.leaseSeconds);
     for (const build of claimed) {
       const controller = new AbortController();
-      const entry: Running = { build, controller, done: Promise.resolve() };
+      const entry: Running = { build, controller, done: Promise.resolve(), canceled: false, settled: false };
       this.running.set(build.id, entry);
-      entry.done = this.#run(build, controller.signal).finally(() => {
+      entry.done = this.#run(entry).finally(() => {
         this.running.delete(build.id);
         if (!this.#stopped) void this.tick();
       });
@@ -110,26 +116,44 @@ export class BuildWorker {
   async #renew(): Promise<void> {
     const held = [...this.running.values()].map((r) => r.build);
     try {
-      const still = new Set(await renewLeases(this.#db, this.#options.name, held, this.#options.leaseSeconds));
+      const still = new Map((await renewLeases(this.#db, this.#options.name, held, this.#options.leaseSeconds)).map((r) => [r.id, r.cancelRequested]));
       for (const build of held) {
-        if (still.has(build.id)) continue;
-        this.#logger.warn('lost the lease of a build; stopping it', { build: build.id });
-        this.running.get(build.id)?.controller.abort();
+        const entry = this.running.get(build.id);
+        if (!still.has(build.id)) {
+          if (entry?.settled) continue;
+          this.#logger.warn('lost the lease of a build; stopping it', { build: build.id });
+          entry?.controller.abort();
+        } else if (still.get(build.id) && entry && !entry.canceled) {
+          this.#logger.info('build canceled; stopping it', { build: build.id });
+          entry.canceled = true;
+          entry.controller.abort(canceledReason);
+        }
       }
     } catch (error) {
       this.#logger.warn('lease renewal failed', { error });
     }
   }
 
-  async #run(build: ClaimedBuild, signal: AbortSignal): Promise<void> {
+  async #run(entry: Running): Promise<void> {
+    const { build, controller: { signal } } = entry;
     const logPath = join(this.#options.logDir, `${build.id}.log`);
     const workdir = await mkdtemp(join(tmpdir(), `ripple-build-${build.id}-`));
     const started = Date.now();
     const logger = this.#logger.scope({ build: build.id, package: `${build.collection}/${build.package}`, attempt: build.attempt });
     logger.info('build started');
     try {
-      const result = await this.#options.executor(build, { logPath, workdir, signal });
-      if (signal.aborted) return;
+      const result = await this.#options.executor(build, { logPath, workdir, signal }).catch((error: unknown) => {
+        if (!entry.canceled) throw error;
+        return null;
+      });
+      if (entry.canceled) {
+        entry.settled = true;
+        const recorded = await finishCanceled(this.#db, this.#options.name, build, logPath);
+        logger.info('build canceled', { recorded });
+        return;
+      }
+      if (signal.aborted || !result) return;
+      entry.settled = true;
       const finished = await finishBuild(this.#db, this.#options.name, build, { ...result, logPath, durationMs: Date.now() - started }, this.#options.policies);
       if (finished) logger.info('build finished', { outcome: finished.outcome, state: finished.state });
       else logger.warn('build result discarded: the lease was lost meanwhile');

@@ -4,7 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { BuildState } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 
-export const buildStates: readonly BuildState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'infra-failed'];
+export const buildStates: readonly BuildState[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'infra-failed'];
 
 export interface BuildFilter {
   collection?: string;
@@ -21,7 +21,7 @@ function buildsQuery(db: Db) {
     .select(['b.id', 'c.name as collection', 'p.name as package', 's.sequence as snapshot', 'b.backend', 'b.arch', 'b.state', 'b.reason',
       'b.priority', 'b.attempt', 'b.worker', 'b.lease_expires_at as leaseExpiresAt', 'b.not_before as notBefore', 'b.queued_at as queuedAt',
       'b.started_at as startedAt', 'b.finished_at as finishedAt', 'b.duration_ms as durationMs', 'b.exit_status as exitStatus',
-      'b.error', 'b.outcome', 'b.task_id as taskId', 'b.buildroot_size as buildrootSize']);
+      'b.error', 'b.outcome', 'b.task_id as taskId', 'b.buildroot_size as buildrootSize', 'b.cancel_requested as cancelRequested', 'b.canceled_by as canceledBy']);
 }
 
 export type BuildView = Awaited<ReturnType<ReturnType<typeof buildsQuery>['execute']>>[number] & { logUrl: string };

@@ -1,5 +1,9 @@
 /** HTTP routes of builds and builders. */
+import { withTransaction } from '../db/database.ts';
+import { ErrorCode, RippleError, notFound } from '../errors.ts';
+import { caller } from '../http/auth.ts';
 import { s, type ApiRoutes } from '../http/api-routes.ts';
+import { cancelBuilds } from './build-queue.ts';
 import { expectInteger, queryEnum, queryInteger, queryString } from '../http/validation.ts';
 import { buildLog, buildStates, getBuild, listBuilders, listBuilds } from './queries.ts';
 
@@ -11,7 +15,7 @@ export const buildSchema = s.object({
   leaseExpiresAt: s.nullable(s.dateTime()), notBefore: s.nullable(s.dateTime()), queuedAt: s.dateTime(), startedAt: s.nullable(s.dateTime()),
   finishedAt: s.nullable(s.dateTime()), durationMs: s.nullable(s.integer()), exitStatus: s.nullable(s.integer()), error: s.nullable(s.string()),
   outcome: s.nullable(s.enum(['passed', 'fixed', 'regression', 'still-failing', 'failed', 'infra'])), taskId: s.nullable(s.integer()),
-  buildrootSize: s.nullable(s.integer()), logUrl: s.string(),
+  buildrootSize: s.nullable(s.integer()), logUrl: s.string(), cancelRequested: s.boolean(), canceledBy: s.nullable(s.string()),
 });
 
 export function registerBuildRoutes(routes: ApiRoutes): void {
@@ -37,6 +41,22 @@ export function registerBuildRoutes(routes: ApiRoutes): void {
     pathParameters: { id: 'build id' },
     response: { ...buildSchema, properties: { ...(buildSchema.properties as object), dependencyChanges: s.array(s.object({ name: s.string(), kind: s.string(), distance: s.nullable(s.integer()) })) } },
     handler: async (c) => c.json(await getBuild(c.var.db, idParam(c.req.param('id')))),
+  });
+  routes.add({
+    method: 'post', path: '/api/builds/:id/cancel', tag: 'builds', scope: 'maintainer',
+    summary: 'Cancel a build: a queued one at once, a running one is stopped by its worker (cancelRequested until then); 409 once finished',
+    pathParameters: { id: 'build id' }, response: buildSchema,
+    handler: async (c) => {
+      const id = idParam(c.req.param('id'));
+      await withTransaction(c.var.db, async (trx) => {
+        const build = await trx.selectFrom('builds').select('state').where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!build) throw notFound('build', String(id));
+        const [outcome] = await cancelBuilds(trx, [id], caller(c).user.name);
+        if (!outcome) throw new RippleError(ErrorCode.Conflict, `build ${id} already ended (${build.state}); only queued or running builds can be canceled`, { field: 'id', state: build.state });
+      });
+      const { dependencyChanges: _changes, ...build } = await getBuild(c.var.db, id);
+      return c.json(build);
+    },
   });
   routes.add({
     method: 'get', path: '/api/builds/:id/log', tag: 'builds', summary: 'The build log (text/plain)',

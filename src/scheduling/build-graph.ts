@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { loadSnapshot } from '../resolution/ingest.ts';
+import { loadSnapshot } from '../resolution/layer-store.ts';
 import { decodeBuildroot } from '../resolution/buildroot-codec.ts';
 import { nevra } from '../resolution/snapshot-resolver.ts';
 
@@ -14,6 +14,8 @@ export interface BuildGraph {
   snapshotId: number;
   /** Source name -> names of the tracked packages whose buildroot contains one of its binaries. */
   dependents: Map<string, Set<string>>;
+  /** Binary package name -> the source it is built from (in the snapshot). */
+  sourceOfBinary: Map<string, string>;
 }
 
 /** Blockers per node are kept up to this many (OBS shows up to 10 blocking dependencies). */
@@ -36,7 +38,9 @@ export function buildGraph(db: Db, collectionId: number, snapshotId: number): Pr
 
 async function loadGraph(db: Db, collectionId: number, snapshotId: number): Promise<BuildGraph> {
   const snapshot = await db.selectFrom('snapshots').select('blob_sha256s').where('id', '=', snapshotId).executeTakeFirstOrThrow();
-  const sourceOf = new Map((await loadSnapshot(db, snapshot.blob_sha256s)).binaries.map((b) => [nevra(b), b.sourceName]));
+  const { binaries } = await loadSnapshot(db, snapshot.blob_sha256s);
+  const sourceOf = new Map(binaries.map((b) => [nevra(b), b.sourceName]));
+  const sourceOfBinary = new Map(binaries.map((b) => [b.name, b.sourceName]));
   const rows = await db.selectFrom('packages as p').innerJoin('resolutions as r', 'r.id', 'p.last_resolution_id')
     .select(['p.name', 'r.buildroot'])
     .where('p.collection_id', '=', collectionId).where('p.tracked', '=', true).where('r.resolved', '=', true)
@@ -62,7 +66,7 @@ async function loadGraph(db: Db, collectionId: number, snapshotId: number): Prom
       set.add(name);
     }
   }
-  return { snapshotId, dependents };
+  return { snapshotId, dependents, sourceOfBinary };
 }
 
 /**

@@ -43,11 +43,16 @@ export interface CandidateRow {
   active_build_id: number | null;
   active_build_state: BuildState | null;
   changes: UnappliedChange[];
+  /** A running wave whose current batch holds this package, still pending (waves.ts). */
+  wave_id: number | null;
+  wave_batch: number | null;
 }
 
 export interface Candidate {
   row: CandidateRow;
   priority: PriorityBreakdown;
+  /** What the tick orders by: the priority, raised to the threshold for a wave's build. */
+  rank: number;
   /** Why the package cannot be scheduled now, apart from priority and blocking (empty: it can). */
   reasons: string[];
 }
@@ -78,7 +83,7 @@ export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Prom
       p.manual_priority, p.static_priority, p.created_at,
       lb.id as last_build_id, lb.outcome as last_outcome, lb.finished_at as last_finished_at,
       ab.id as active_build_id, ab.state as active_build_state,
-      coalesce(ch.changes, '[]'::jsonb) as changes
+      coalesce(ch.changes, '[]'::jsonb) as changes, wv.wave_id, wv.batch as wave_batch
     from packages p
     join collections c on c.id = p.collection_id
     left join snapshots cs on cs.id = c.current_snapshot_id
@@ -89,7 +94,7 @@ export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Prom
       where b.package_id = p.id and b.state in ('succeeded', 'failed') order by b.id desc limit 1
     ) lb on true
     left join lateral (
-      select b.id, b.state from builds b where b.package_id = p.id and b.state in ('queued', 'running') limit 1
+      select b.id, b.state from builds b where b.package_id = p.id and b.state in ('queued', 'running') and ${!filter.schedulableOnly} limit 1
     ) ab on true
     left join lateral (
       select jsonb_agg(jsonb_build_object('name', x.dependency_name, 'kind', x.kind, 'distance', x.distance,
@@ -105,6 +110,13 @@ export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Prom
         order by dc.dependency_name, dc.distance nulls last, s.sequence desc
       ) x
     ) ch on true
+    left join (
+      -- One set-based join, not a probe per package: only the current batches of running waves.
+      select distinct on (n.package_id) n.package_id, n.wave_id, n.batch from waves w
+      join wave_nodes n on n.wave_id = w.id and n.batch = w.current_batch and n.state = 'pending'
+      where w.state = 'running' and w.waiting_for is null
+      order by n.package_id, n.wave_id
+    ) wv on wv.package_id = p.id
     where true ${only} ${one}`.execute(db);
   return rows;
 }
@@ -136,13 +148,15 @@ export function evaluateCandidate(row: CandidateRow, config: PriorityConfig, now
     lastOutcome: row.last_outcome,
   }, config);
   const reasons = unschedulableReasons(row, now);
-  if (priority.total < config.threshold) reasons.push(`priority ${priority.total} below threshold ${config.threshold}`);
-  return { row, priority, reasons };
+  // A wave asked for this build: the threshold does not apply, its place in the queue does.
+  if (row.wave_id === null && priority.total < config.threshold) reasons.push(`priority ${priority.total} below threshold ${config.threshold}`);
+  return { row, priority, reasons, rank: row.wave_id === null ? priority.total : Math.max(priority.total, config.threshold) };
 }
 
 /** The scheduling reason stored on a build: what made its priority. */
 export function buildReason(candidate: Candidate): Record<string, unknown> {
   const { row, priority } = candidate;
+  if (row.wave_id !== null) return { kind: 'wave', wave_id: row.wave_id, batch: row.wave_batch, priority, changes: row.changes.slice(0, 50), change_count: row.changes.length };
   const kind = priority.manual > 0 ? 'manual'
     : priority.dependency > 0 ? 'dependency-change'
       : priority.build + priority.retry > 0 ? 'failed-retry'

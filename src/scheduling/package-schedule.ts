@@ -8,6 +8,8 @@ import { notFound } from '../errors.ts';
 import { Blocking, buildGraph } from './build-graph.ts';
 import { evaluateCandidate, loadCandidates, type UnappliedChange } from './candidates.ts';
 import type { PriorityBreakdown, PriorityConfig } from './priority.ts';
+import { passRebuildPolicy, type RebuildPolicy } from './rebuild-policy.ts';
+import { changedDependencies } from './scheduler.ts';
 
 export interface PackageSchedule {
   collection: string;
@@ -21,7 +23,7 @@ export interface PackageSchedule {
   activeBuild: { id: number; state: string } | null;
 }
 
-export async function packageSchedule(db: Db, collection: string, name: string, config: PriorityConfig, now = new Date()): Promise<PackageSchedule> {
+export async function packageSchedule(db: Db, collection: string, name: string, config: PriorityConfig, now = new Date(), policy: RebuildPolicy = passRebuildPolicy): Promise<PackageSchedule> {
   const pkg = await db.selectFrom('packages as p').innerJoin('collections as c', 'c.id', 'p.collection_id')
     .select('p.id').where('c.name', '=', collection).where('p.name', '=', name).executeTakeFirst();
   if (!pkg) throw notFound('package', `${collection}/${name}`);
@@ -33,6 +35,11 @@ export async function packageSchedule(db: Db, collection: string, name: string, 
     if (active.length) {
       const blocked = new Blocking(await buildGraph(db, row!.collection_id, row!.snapshot_id), active.map((a) => a.name)).reason(name);
       if (blocked) candidate.reasons.push(blocked);
+    }
+    // The scheduler asks the rebuild policy about dependency changes only (a wave gates per batch).
+    if (row!.changes.length && row!.wave_id === null) {
+      const verdict = await policy(db, changedDependencies(candidate));
+      if (!verdict.allowed) candidate.reasons.push(verdict.reason);
     }
   }
   return {
@@ -47,6 +54,6 @@ export async function packageSchedule(db: Db, collection: string, name: string, 
   };
 }
 
-export async function whyNotScheduled(db: Db, collection: string, name: string, config: PriorityConfig, now = new Date()): Promise<string[]> {
-  return (await packageSchedule(db, collection, name, config, now)).notScheduledBecause;
+export async function whyNotScheduled(db: Db, collection: string, name: string, config: PriorityConfig, now = new Date(), policy: RebuildPolicy = passRebuildPolicy): Promise<string[]> {
+  return (await packageSchedule(db, collection, name, config, now, policy)).notScheduledBecause;
 }

@@ -9,6 +9,8 @@ import { s, type ApiRoutes } from '../http/api-routes.ts';
 import { pathParam } from '../http/validation.ts';
 import { packageSchedule } from './package-schedule.ts';
 import { priorityConfig } from './priority.ts';
+import { rebuildPolicyFromConfig } from './rebuild-policy.ts';
+import { registerWaveRoutes } from './wave-routes.ts';
 import { activeBuilds } from './scheduler.ts';
 
 const packageParams = { collection: 'collection name', name: 'package name' };
@@ -22,6 +24,7 @@ const scheduleSchema = s.object({
 });
 
 export function registerSchedulingRoutes(routes: ApiRoutes): void {
+  registerWaveRoutes(routes);
   routes.add({
     method: 'get', path: '/api/queue', tag: 'builds', summary: 'Running and queued builds (claim order) against the global cap',
     response: s.object({ cap: s.integer(), active: s.integer(), builds: s.array(buildSchema) }),
@@ -54,7 +57,7 @@ export function registerSchedulingRoutes(routes: ApiRoutes): void {
           collection, name, by: caller(c).user.name, manual_priority: Math.max(pkg.manual_priority, wanted),
         } }]);
       });
-      return c.json(await packageSchedule(c.var.db, collection, name, priorityConfig(c.var.config)), 201);
+      return c.json(await packageSchedule(c.var.db, collection, name, priorityConfig(c.var.config), new Date(), rebuildPolicyFromConfig(c.var.config)), 201);
     },
   });
 }

@@ -121,7 +121,7 @@ for (const backend of databaseBackends()) {
 
   it('rebuild policy: a refusing policy keeps dependents of a changed dependency unqueued', async () => {
     await moveTo(db(), 'beta', repos.v2);
-    const tick = await schedulerTick(db(), testSettings({ policy: async (_trx, c) => ({ allowed: false, reason: `gating of ${c.row.changes[0]!.name} failed` }) }));
+    const tick = await schedulerTick(db(), testSettings({ policy: async (_db, change) => ({ allowed: false, reason: `gating of ${change.names[0]!} failed` }) }));
     assert.equal(tick.queued, []);
     assert.ok(tick.skipped.some((s) => s.package === 'qux' && /^gating of libbar/.test(s.reason)), JSON.stringify(tick.skipped));
     await clearBuilds();
