@@ -4,7 +4,7 @@ import type { Collection } from '../db/schema.ts';
 import { caller } from '../http/auth.ts';
 import { s, type ApiRoutes, type AppEnv } from '../http/api-routes.ts';
 import {
-  expectArray, expectPackageName, maxName, pathParam, queryBoolean, queryEnum, queryInteger, queryList, queryString, readJsonBody,
+  expectArray, expectNumber, expectPackageName, maxName, pathParam, queryBoolean, queryEnum, queryInteger, queryList, queryString, readJsonBody,
 } from '../http/validation.ts';
 import { invalidInput } from '../errors.ts';
 import {
@@ -15,6 +15,8 @@ import {
   globalNamespace, listCollections, listGroups, parseGroupRef, removeGroupMembers, requestRegeneration, setPackageFlags, updateCollection,
   groupLabel, updateGroup, type GroupRef,
 } from './service.ts';
+import { stateBadge } from './badge.ts';
+import { collectionHistory } from './state-history.ts';
 
 export function collectionView(c: Collection) {
   return {
@@ -79,6 +81,10 @@ const collectionName = (c: Context<AppEnv>, param = 'name') => pathParam(c, para
 const groupParams = { ns: `owner's user name, or '${globalNamespace}'`, name: 'group name' };
 const groupRef = (c: Context<AppEnv>): GroupRef => parseGroupRef(`${pathParam(c, 'ns')}/${pathParam(c, 'name')}`, 'name');
 const bodyPackages = async (c: Context<AppEnv>) => (await readJsonBody(c)).packages;
+const queryNumber = (c: Context<AppEnv>, name: string, rules: { min: number; max: number }) => {
+  const text = queryString(c, name, { max: 20, pattern: /^\d+(\.\d+)?$/, patternText: 'a decimal number' });
+  return text === undefined ? undefined : expectNumber(Number(text), name, rules);
+};
 
 export function registerCollectionRoutes(routes: ApiRoutes): void {
   routes.add({
@@ -111,6 +117,23 @@ export function registerCollectionRoutes(routes: ApiRoutes): void {
         .where('collection_id', '=', collection.id).groupBy('state').execute();
       return c.json({ ...collectionView(collection), packageCounts: Object.fromEntries(counts.map((r) => [r.state, Number(r.n)])) });
     },
+  });
+  routes.add({
+    method: 'get', path: '/api/collections/:name/history', tag: 'collections',
+    summary: 'Package counts by state and build queue length over time (from state changes and build times), for charts',
+    pathParameters: collectionParam,
+    query: [
+      { name: 'hours', schema: s.number({ minimum: 0.0001, maximum: 8760 }), description: 'how far back, in hours (default 168: a week; 0.25 = 15 minutes)' },
+      { name: 'points', schema: s.integer({ minimum: 1, maximum: 500 }), description: 'intervals; points + 1 samples are returned (default 84)' },
+    ],
+    response: s.object({
+      collection: s.string(), from: s.dateTime(), to: s.dateTime(), stepSeconds: s.number(),
+      points: s.array(s.object({ at: s.dateTime(), states: s.object({}, [], { additionalProperties: s.integer() }), queued: s.integer(), running: s.integer() })),
+    }),
+    handler: async (c) => c.json(await collectionHistory(c.var.db, collectionName(c), {
+      hours: queryNumber(c, 'hours', { min: 0.0001, max: 8760 }) ?? 168,
+      points: queryInteger(c, 'points', { min: 1, max: 500 }) ?? 84,
+    })),
   });
   routes.add({
     method: 'patch', path: '/api/collections/:name', tag: 'collections', summary: 'Change collection settings (name and format are fixed)', scope: 'admin',
@@ -213,6 +236,20 @@ export function registerCollectionRoutes(routes: ApiRoutes): void {
     pathParameters: { collection: 'collection name', binary: 'binary package name' },
     response: s.object({ total: s.integer(), items: s.array(s.object({ package: s.string(), distance: s.nullable(s.integer()), base: s.boolean(), binary: binarySchema })) }),
     handler: async (c) => c.json(await reverseDependencies(c.var.db, collectionName(c, 'collection'), expectPackageName(pathParam(c, 'binary'), 'binary'))),
+  });
+
+  routes.add({
+    method: 'get', path: '/badge/:collection/:file', tag: 'packages', summary: "SVG badge of a package's state: /badge/<collection>/<package>.svg",
+    pathParameters: { collection: 'collection name', file: '<package>.svg' },
+    response: s.string({ contentMediaType: 'image/svg+xml' }),
+    handler: async (c) => {
+      const collection = collectionName(c, 'collection');
+      const file = pathParam(c, 'file', { max: 260, pattern: /^[A-Za-z0-9][A-Za-z0-9._+~^-]*\.svg$/, patternText: 'a package name followed by .svg' });
+      const row = await c.var.db.selectFrom('packages').innerJoin('collections', 'collections.id', 'packages.collection_id').select('packages.state')
+        .where('collections.name', '=', collection).where('packages.name', '=', file.slice(0, -4)).executeTakeFirst();
+      // A badge is embedded in other sites' pages: an unknown package still draws (grey), with a 404 status.
+      return c.body(stateBadge(collection, row?.state ?? 'not found'), row ? 200 : 404, { 'content-type': 'image/svg+xml; charset=utf-8', 'cache-control': 'no-cache, max-age=0' });
+    },
   });
 
   // Groups
