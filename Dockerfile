@@ -19,6 +19,7 @@ COPY --from=build /app/resolver resolver
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
 COPY src src
+COPY web web
 COPY sql sql
 COPY policies policies
 COPY test/fixtures test/fixtures

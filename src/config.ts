@@ -116,6 +116,12 @@ export const configOptions = {
   manualBuildPriority: option({ env: 'RIPPLE_MANUAL_BUILD_PRIORITY', kind: 'integer', default: 3000, min: 1, doc: 'Manual priority a build request sets; reset to 0 once the build is submitted.' }),
   maxConcurrentBuilds: option({ env: 'RIPPLE_MAX_CONCURRENT_BUILDS', kind: 'integer', default: 30, min: 0, doc: 'Global cap on queued plus running builds (MBS NUM_CONCURRENT_BUILDS, Koschei max_builds).' }),
   backendLoadFactor: option({ env: 'RIPPLE_BACKEND_LOAD_FACTOR', kind: 'number', default: 1, min: 0.01, doc: "A backend takes queued plus running builds up to its live builders' capacity times this." }),
+  rebuildPolicyContext: option({
+    env: 'RIPPLE_REBUILD_POLICY_CONTEXT',
+    kind: 'string',
+    default: 'ripple_rebuild_dependents',
+    doc: "Gating decision context consulted about a changed package before its dependents are rebuilt (dependency changes and waves; subject ripple_package '<collection>/<package>'); empty disables the check.",
+  }),
   // Builders (src/builds).
   buildLeaseSeconds: option({ env: 'RIPPLE_BUILD_LEASE_SECONDS', kind: 'number', default: 120, min: 0.1, doc: 'A running build whose worker has not renewed its lease for this long goes back to the queue.' }),
   buildTimeoutSeconds: option({ env: 'RIPPLE_BUILD_TIMEOUT_SECONDS', kind: 'number', default: 4 * 3600, min: 0.1, doc: 'A build command running longer is killed and retried as an infrastructure failure.' }),
@@ -128,20 +134,43 @@ export const configOptions = {
     doc: 'Command a local builder runs per build (sh -c); {srpm}, {workdir}, {package}, {arch} expand to the values (passed as environment variables, safe inside or outside quotes).',
   }),
   builderName: option({ env: 'RIPPLE_BUILDER_NAME', kind: 'string', default: '', doc: 'Name a builder registers under; empty uses <host>:<pid>.' }),
-  builderBackend: option<'string', 'local' | 'simulation'>({
+  builderBackend: option<'string', 'local' | 'simulation' | 'koji'>({
     env: 'RIPPLE_BUILDER_BACKEND',
     kind: 'string',
     default: 'local',
-    doc: 'What a builder runs: local (the build command) or simulation (deterministic fake builds).',
+    doc: 'What a builder runs: local (the build command), simulation (deterministic fake builds) or koji (scratch builds on the Koji hub, RIPPLE_KOJI_*).',
     check: (backend) => {
-      if (backend !== 'local' && backend !== 'simulation') throw new Error('must be local or simulation');
+      if (backend !== 'local' && backend !== 'simulation' && backend !== 'koji') throw new Error('must be local, simulation or koji');
       return backend;
     },
   }),
   builderArches: option({ env: 'RIPPLE_BUILDER_ARCHES', kind: 'string', default: 'x86_64,noarch', doc: 'Comma-separated architectures a builder serves.' }),
-  builderCapacity: option({ env: 'RIPPLE_BUILDER_CAPACITY', kind: 'integer', default: 1, min: 1, max: 1024, doc: 'Builds one builder runs at once.' }),
+  builderCapacity: option({ env: 'RIPPLE_BUILDER_CAPACITY', kind: 'integer', default: 1, min: 1, max: 1024, doc: 'Builds one builder runs at once (a koji builder: most tasks it keeps on the hub, further limited by the hub load).' }),
   simulationSeed: option({ env: 'RIPPLE_SIMULATION_SEED', kind: 'integer', default: 1, doc: 'Seed of the simulation backend: durations and outcomes are a function of it and the package name.' }),
   simulationTimeScale: option({ env: 'RIPPLE_SIMULATION_TIME_SCALE', kind: 'number', default: 0.001, min: 0, doc: 'Wall-clock seconds a simulated build takes per simulated second (0: instantly).' }),
+  // Koji backend (src/builds/koji-backend.ts; docs/scheduling.md "Koji backend").
+  kojiHubUrl: option({
+    env: 'RIPPLE_KOJI_HUB_URL',
+    kind: 'string',
+    default: '',
+    doc: 'XML-RPC URL of the Koji hub a koji builder submits scratch builds to (https://koji.example.org/kojihub).',
+    check: (url) => {
+      if (url !== '' && !/^https?:\/\/[^/]/.test(url)) throw new Error('must be an http:// or https:// URL');
+      return url.replace(/\/+$/, '');
+    },
+  }),
+  kojiUser: option({ env: 'RIPPLE_KOJI_USER', kind: 'string', default: '', doc: 'Koji user for password login (the hub method login); ignored when RIPPLE_KOJI_CLIENT_CERT is set.' }),
+  kojiPassword: option({ env: 'RIPPLE_KOJI_PASSWORD', kind: 'string', default: '', doc: 'Password of RIPPLE_KOJI_USER.' }),
+  kojiClientCert: option({ env: 'RIPPLE_KOJI_CLIENT_CERT', kind: 'string', default: '', doc: 'PEM client certificate (with its key unless RIPPLE_KOJI_CLIENT_KEY is set) for sslLogin over https; takes precedence over password login.' }),
+  kojiClientKey: option({ env: 'RIPPLE_KOJI_CLIENT_KEY', kind: 'string', default: '', doc: 'PEM private key of RIPPLE_KOJI_CLIENT_CERT when it is a file of its own.' }),
+  kojiServerCa: option({ env: 'RIPPLE_KOJI_SERVER_CA', kind: 'string', default: '', doc: "CA bundle the hub's certificate is verified against; empty uses the system's." }),
+  kojiTimeoutSeconds: option({ env: 'RIPPLE_KOJI_TIMEOUT_SECONDS', kind: 'number', default: 120, min: 0.1, doc: 'Time the hub has to answer one XML-RPC call; no answer is an infrastructure failure.' }),
+  kojiPollSeconds: option({ env: 'RIPPLE_KOJI_POLL_SECONDS', kind: 'number', default: 30, min: 0.05, doc: "Seconds between a koji builder's polls of the hub: task states (the reconciler), host load, new submissions." }),
+  kojiSrpmPathRoot: option({ env: 'RIPPLE_KOJI_SRPM_PATH_ROOT', kind: 'string', default: '..', doc: "Prefix that makes a build's SRPM path (packages/<name>/<version>/<release>/src/...) relative to the hub's work directory, the source passed to build() (Koschei's srpm_relative_path_root)." }),
+  kojiChannel: option({ env: 'RIPPLE_KOJI_CHANNEL', kind: 'string', default: 'default', doc: 'Koji channel whose hosts count as capacity.' }),
+  kojiLoadThreshold: option({ env: 'RIPPLE_KOJI_LOAD_THRESHOLD', kind: 'number', default: 0.5, min: 0.01, max: 1, doc: "Share of the channel's host capacity Ripple may fill: no new builds while task load / capacity is above this for any served arch (Koschei: 0.5)." }),
+  kojiBuildLoad: option({ env: 'RIPPLE_KOJI_BUILD_LOAD', kind: 'number', default: 1.5, min: 0.01, doc: 'Task load one scratch build is assumed to add on the hub (the weight of its buildArch task), to turn free load into a number of builds.' }),
+  kojiTaskPriority: option({ env: 'RIPPLE_KOJI_TASK_PRIORITY', kind: 'integer', default: 30, min: 0, doc: 'Priority passed to build() (lower runs sooner; Koschei submits at 30, below interactive builds).' }),
   eventPollMs: option({ env: 'RIPPLE_EVENT_POLL_MS', kind: 'integer', default: 2000, min: 10, doc: 'How often each instance reads the event log even without a NOTIFY (a dropped notification delays events by at most this).' }),
   eventBufferEvents: option({ env: 'RIPPLE_EVENT_BUFFER_EVENTS', kind: 'integer', default: 10_000, min: 0, doc: 'Recent events each instance keeps in memory so resuming websocket clients replay without a query (up to twice this many are held).' }),
   wsHeartbeatSeconds: option({ env: 'RIPPLE_WS_HEARTBEAT_SECONDS', kind: 'number', default: 30, min: 0.05, doc: 'Interval of websocket pings and heartbeat messages; a client that missed a whole interval without a pong is dropped.' }),

@@ -26,6 +26,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   info: { summary: 'one package: state, buildroot, problems, root cause, changes: ripple info <collection> <package>', load: () => import('./cli/info-command.ts') },
   subscribe: { summary: 'subscriptions and webhooks of maintainers: ripple subscribe add|list|remove|deliveries', load: () => import('./cli/subscribe-command.ts') },
   watch: { summary: "follow a collection's events: ripple watch <collection> [--from ID] [--once]", load: () => import('./cli/watch-command.ts') },
+  wave: { summary: 'rebuild waves: ripple wave plan|start|pause|resume|cancel|show|list', load: () => import('./cli/wave-command.ts') },
 };
 
 export function usage(): string {

@@ -111,6 +111,8 @@ function guide(url: string, files: DemoFiles, token: string, database: Database,
   return `
 Ripple demo running at ${url}  (${database.kind === 'pglite' ? `embedded database in ${here(files.directory)}` : 'DATABASE_URL'})
 
+Web UI: ${url}/  (paste the admin token under "Log in" for the admin actions)
+
 Admin token of user 'demo' (also in ${tokenFile}):
   ${token}
 

@@ -9,7 +9,8 @@ import { startEventService } from '../events/event-service.ts';
 import { createApp } from '../http/app.ts';
 import { startServer } from '../http/server.ts';
 import { log } from '../log.ts';
-import { workerFromConfig, type BuildWorker } from '../builds/local-worker.ts';
+import { kojiWorkerFromConfig } from '../builds/koji-backend.ts';
+import { workerFromConfig } from '../builds/local-worker.ts';
 import { Watcher } from '../repos/watcher.ts';
 import { Scheduler, schedulerSettings } from '../scheduling/scheduler.ts';
 import { runCommand, untilSignal, UsageError, withDatabase } from './command-line.ts';
@@ -22,7 +23,8 @@ export const defaultRoles: readonly Role[] = ['api', 'watcher', 'scheduler'];
 const help = `usage: ripple serve [--roles api,watcher,scheduler,builder]
 
 Runs the service roles, which meet only in the database: the HTTP API (api), the repository
-watcher and resolver (watcher), the build scheduler (scheduler) and a build worker (builder).
+watcher and resolver (watcher), the build scheduler (scheduler) and a build worker (builder;
+RIPPLE_BUILDER_BACKEND local, simulation, or koji: scratch builds on the RIPPLE_KOJI_HUB_URL hub).
 Default: api,watcher,scheduler. Configuration comes from the environment (see the README's
 configuration reference). Stops cleanly on SIGINT or SIGTERM.`;
 
@@ -57,9 +59,9 @@ export async function startService(database: Database, config: Config, wanted: r
   }
   const scheduler = wanted.includes('scheduler') ? new Scheduler(database.db, schedulerSettings(config), config.schedulerIntervalSeconds) : undefined;
   scheduler?.start();
-  let builder: BuildWorker | undefined;
+  let builder: { start(): Promise<void>; stop(): Promise<void> } | undefined;
   if (wanted.includes('builder')) {
-    builder = workerFromConfig(database.db, config);
+    builder = config.builderBackend === 'koji' ? kojiWorkerFromConfig(database.db, config) : workerFromConfig(database.db, config);
     await builder.start();
   }
   log.info('service started', { roles: wanted, url: server?.url });

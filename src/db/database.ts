@@ -3,6 +3,7 @@
  * embedded PGlite (on disk under `<dataDir>/pglite`, or in memory). Both return the same Kysely
  * type and read values the same way (see schema.ts), and both are migrated before use.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -76,11 +77,45 @@ export function openDatabase(options: OpenDatabaseOptions | Config): Promise<Dat
   return o.url ? openPostgres(o.url, o) : openPGlite(o);
 }
 
+/**
+ * Statement text starting with this comment is prepared once per connection on PostgreSQL (a
+ * named statement: later executions skip parsing and, once PostgreSQL settles on a generic plan,
+ * planning). For hot statements whose text depends only on the shape of a request; PGlite simply
+ * sees a comment.
+ */
+export const preparedMarker = '/* prepared */';
+/** Bounds the named statements each connection keeps, whatever shapes requests come in. */
+const maxPreparedTexts = 256;
+const preparedNames = new Map<string, string>();
+const preparingClients = new WeakSet<pg.PoolClient>();
+
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < maxPreparedTexts) {
+    name = `ripple_${createHash('sha1').update(text).digest('hex')}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
+/** Makes the client send marked statements as named ones (kysely passes plain text and values). */
+function namePreparedStatements(client: pg.PoolClient): pg.PoolClient {
+  if (preparingClients.has(client)) return client;
+  preparingClients.add(client);
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((text: unknown, values?: unknown[]) => {
+    const name = typeof text === 'string' && text.startsWith(preparedMarker) ? preparedName(text) : undefined;
+    return name ? query({ name, text, values }) : query(text, values);
+  }) as typeof client.query;
+  return client;
+}
+
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes() });
   // An idle client losing its server must not crash the process; the next checkout reconnects.
   pool.on('error', (error) => log.warn('idle database connection failed', { error }));
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const preparingPool = { connect: async () => namePreparedStatements(await pool.connect()), end: () => pool.end() };
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: preparingPool }) });
   let listener: Promise<pg.Client> | undefined;
   const handlers = new Map<string, Set<(payload: string) => void>>();
   const database: Database = {

@@ -298,6 +298,11 @@ export interface GatingPermissionsTable {
   users: Generated<string[]>;
   scopes: Generated<TokenScope[]>;
   created_at: CreatedAt;
+  /** 0009: API token ids allowed by this row. */
+  token_ids: Generated<number[]>;
+  /** 0009: the admin who granted it (null for rows from before the API). */
+  granted_by: string | null;
+  comment: Generated<string>;
 }
 
 // Subscriptions and webhooks (sql/0006_subscriptions.sql) ------------------------------------------
@@ -342,7 +347,7 @@ export interface EventFollowersTable {
 // Builds and builders (sql/0005_builds.sql) -----------------------------------------------------
 
 export type BuildBackend = 'local' | 'simulation' | 'koji';
-export type BuildState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'infra-failed';
+export type BuildState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'infra-failed';
 export type BuildOutcome = 'passed' | 'fixed' | 'regression' | 'still-failing' | 'failed' | 'infra';
 
 export interface BuildersTable {
@@ -386,6 +391,63 @@ export interface BuildsTable {
   /** binary_packages ids it built with, encoded like resolutions.buildroot. */
   buildroot: Bytes | null;
   buildroot_size: number | null;
+  /** 0007: who canceled it or asked it to stop. */
+  canceled_by: string | null;
+}
+
+// Rebuild waves (sql/0007_waves.sql) -----------------------------------------------------------
+
+export type WaveState = 'planned' | 'running' | 'paused' | 'canceled' | 'finished';
+export type WaveNodeState = 'pending' | 'queued' | 'building' | 'built' | 'failed' | 'blocked' | 'canceled';
+export type WaveTarget = { kind: 'affected' | 'group'; value: string } | { kind: 'packages'; value: string[] };
+export interface WaveEstimate {
+  builds: number;
+  buildSeconds: number;
+  expectedSeconds: number;
+  fromHistory: number;
+  fallback: number;
+  fallbackSeconds: number;
+  /** Expected seconds of each batch. */
+  batchSeconds: number[];
+}
+
+export interface WavesTable {
+  id: Id;
+  collection_id: number;
+  /** The snapshot whose build-dependency graph the wave was planned on. */
+  snapshot_id: number;
+  target: Jsonb<WaveTarget>;
+  description: Generated<string>;
+  state: Generated<WaveState>;
+  batch_count: number;
+  /** The batch being built; null before start and once done. */
+  current_batch: number | null;
+  estimate: JsonbWithDefault<WaveEstimate>;
+  /** Why the next batch is held back (rebuild policy), or null. */
+  waiting_for: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface WaveNodesTable {
+  wave_id: number;
+  package_id: number;
+  batch: number;
+  /** Strongly connected component id when it has more than one member. */
+  cycle: number | null;
+  state: Generated<WaveNodeState>;
+  build_id: number | null;
+  expected_seconds: number;
+  estimate_source: 'history' | 'collection' | 'default';
+  reason: string | null;
+}
+
+export interface WaveEdgesTable {
+  wave_id: number;
+  dependency_id: number;
+  dependent_id: number;
 }
 
 export interface Schema {
@@ -417,6 +479,9 @@ export interface Schema {
   subscriptions: SubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   event_followers: EventFollowersTable;
+  waves: WavesTable;
+  wave_nodes: WaveNodesTable;
+  wave_edges: WaveEdgesTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -44,6 +44,10 @@ const dependencyChange = object({ name: str, kind: { type: 'string', enum: ['add
 const buildCommon = { build_id: int, collection: str, name: str };
 const backend = { type: 'string', enum: ['local', 'simulation', 'koji'] };
 const buildOutcomes = ['passed', 'fixed', 'regression', 'still-failing', 'failed', 'infra'];
+/** Fields every wave event carries. */
+const waveCommon = { wave_id: int, collection: str };
+const waveNodeStates = ['pending', 'queued', 'building', 'built', 'failed', 'blocked', 'canceled'];
+const waveCounts = object(Object.fromEntries(waveNodeStates.map((s) => [s, int])));
 
 export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
   'snapshot.ingested': {
@@ -139,6 +143,34 @@ export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
       dependency_changes: array(dependencyChange),
     }, ['build_id', 'collection', 'collection_id', 'name', 'attempt', 'state', 'outcome']),
   },
+  'build.canceled': {
+    version: 1,
+    description: 'A build was canceled: a queued one at once, a running one when its worker stopped it (or its worker was lost after the cancel request).',
+    payload: object({ ...buildCommon, collection_id: int, by: { ...str, description: 'user name' }, was: { type: 'string', enum: ['queued', 'running'] } }),
+  },
+  'wave.planned': {
+    version: 1,
+    description: 'A rebuild wave was planned (nothing queued yet): its target, size, batches, cycles and expected duration.',
+    payload: object({
+      ...waveCommon, target: object({ kind: { type: 'string', enum: ['affected', 'group', 'packages'] }, value: {} }),
+      builds: int, batches: int, cycles: int, expected_seconds: int, by: str,
+    }),
+  },
+  'wave.started': { version: 1, description: 'A planned wave was started; the scheduler queues its first batch.', payload: object({ ...waveCommon, by: str }) },
+  'wave.paused': { version: 1, description: 'A wave was paused: nothing more is queued; queued and running builds go on.', payload: object({ ...waveCommon, by: str }) },
+  'wave.resumed': { version: 1, description: 'A paused wave was resumed.', payload: object({ ...waveCommon, by: str }) },
+  'wave.progress': {
+    version: 1,
+    description: "A wave moved on: its packages changed state (queued, building, built, failed, blocked, canceled), its current batch changed, or the rebuild policy holds the next batch back (waiting_for).",
+    payload: object({
+      ...waveCommon, batch: nullable(int, { description: 'current batch, null before the first and after the last' }), batches: int,
+      counts: waveCounts, waiting_for: nullable(str),
+      changed: array(object({ package: str, state: { type: 'string', enum: waveNodeStates }, build_id: nullable(int), reason: nullable(str) })),
+      change_count: { ...int, description: 'changed packages in total (the list holds the first 200)' },
+    }),
+  },
+  'wave.canceled': { version: 1, description: 'A wave was canceled: pending packages will not be built, queued builds were canceled, running ones asked to stop.', payload: object({ ...waveCommon, by: str, counts: waveCounts }) },
+  'wave.finished': { version: 1, description: 'Every batch of a wave is done (built, failed or blocked).', payload: object({ ...waveCommon, counts: waveCounts }) },
   'result.new': {
     version: 1,
     description: 'A test result was submitted (ResultsDB v2.0 representation).',

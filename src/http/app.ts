@@ -19,6 +19,7 @@ import { ApiRoutes, s, type AppEnv, type RouteDeclaration } from './api-routes.t
 import { notFoundResponse, toErrorResponse } from './error-handler.ts';
 import { HttpMetrics, registerObservabilityRoutes } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { mountWebUi } from './web-ui.ts';
 
 export interface CreateAppOptions {
   db: Db;
@@ -57,5 +58,6 @@ export function createApp({ db, config }: CreateAppOptions): RippleApp {
     response: s.object({ openapi: s.string(), paths: s.object({}) }),
     handler: (c) => c.json(openApiDocument(routes.declarations, { version, serverUrl: config.baseUrl || undefined })),
   });
+  mountWebUi(app);
   return Object.assign(app, { routeDeclarations: routes.declarations });
 }

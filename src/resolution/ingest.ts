@@ -15,13 +15,14 @@ import type { PackageState } from '../db/schema.ts';
 import { ErrorCode, RippleError } from '../errors.ts';
 import { appendEvents, type NewEvent } from '../events/event-log.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { decodeLayer, encodeLayer, LAYER_ENCODING } from '../repos/layer-codec.ts';
-import { readFingerprint, readLayers, stackLayers, type Snapshot, type SnapshotLayer } from '../repos/read-repository.ts';
+import { recordBuildabilityResults } from '../results/buildability-results.ts';
+import { readFingerprint, stackLayers, type Fingerprint, type Snapshot, type SnapshotLayer } from '../repos/read-repository.ts';
 import { compareDebianVersions, compareRpmVersions } from '../repos/versions.ts';
 import { decodeBuildroot, encodeBuildroot, type EncodedMember } from './buildroot-codec.ts';
 import { distTypeOf, resolutionSettings, sourceLocations, type CollectionRow } from './collection-settings.ts';
 import { diffBuildroots, type BuildrootEntry, type DependencyChange } from './dependency-changes.ts';
 import { planIncremental, type PreviousResult } from './incremental.ts';
+import { currentLayers, loadSnapshot, storeLayers } from './layer-store.ts';
 import { packageState } from './package-state.ts';
 import { binaryChanges, explainTransition, type RootCause } from './root-cause.ts';
 import { buildSources, nevra, SnapshotResolver, type BuildrootPackage, type ResolutionProblem, type ResolutionSettings, type SourceOutcome } from './snapshot-resolver.ts';
@@ -55,6 +56,8 @@ export type IngestOutcome =
     changed: number;
     stateChanges: number;
     durationMs: number;
+    /** Milliseconds per phase (read, resolve, commit, ...), in order. */
+    phases: Record<string, number>;
   };
 
 interface PackageRow {
@@ -74,10 +77,16 @@ interface PackageRow {
 interface PackagePlan {
   row: PackageRow;
   source: SourcePackage | null;
+  /** Tracked, not blocked, and the base buildroot resolved: it gets a result in this snapshot. */
+  resolvedNow: boolean;
+  /** Its previous buildroot holds with members substituted (incremental resolution). */
+  carried: boolean;
   resolved: boolean;
   problems: ResolutionProblem[];
   buildroot: Buffer | null;
+  /** The solver's buildroot; empty when unresolved or carried. */
   members: BuildrootPackage[];
+  buildrootSize: number | null;
   changed: boolean;
   state: PackageState;
   dependencyChanges: DependencyChange[];
@@ -95,13 +104,14 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
   const format = distTypeOf(collection.format);
 
   let locations: string[];
-  let digest: string;
+  let fingerprint: Fingerprint;
   try {
     locations = sourceLocations(row);
-    digest = (await readFingerprint(locations, format)).digest;
+    fingerprint = await readFingerprint(locations, format);
   } catch (error) {
     return recordFailure(db, row, null, error, logger);
   }
+  const digest = fingerprint.digest;
   const active = collection.current_snapshot_id === null ? undefined
     : await db.selectFrom('snapshots').select(['id', 'fingerprint', 'blob_sha256s', 'base_resolved', 'base_buildroot'])
       .where('id', '=', collection.current_snapshot_id).executeTakeFirst();
@@ -130,26 +140,45 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
 
   try {
     logger.info('ingest started', { snapshotId, sequence, layers: locations.length });
-    const layers = await readLayers(locations, format);
-    await storeLayers(db, layers, collection.format);
+    const phases = phaseTimer();
+    const layers = await currentLayers(db, locations, format, fingerprint);
+    phases.lap('read');
     const snapshot = stackLayers(layers);
     const settings = resolutionSettings(row);
-    const packages = await loadPackages(db, row.id);
-    const sources = new Map(buildSources(snapshot, settings).map((s) => [s.name, s]));
-    const previousEntries = await previousBuildroots(db, packages);
-    // The previous snapshot as stored (its repositories may be gone upstream by now).
-    const previous = active ? await loadSnapshot(db, active.blob_sha256s) : null;
+    // Storing new layers and starting the solver's workers overlap with loading the previous state;
+    // both are awaited before anything depends on them (the storing before the commit).
+    const storing = storeLayers(db, layers, collection.format);
+    storing.catch(() => undefined);
+    const opening = SnapshotResolver.open(snapshot, settings, { threads: options.threads });
+    let packages: PackageRow[];
+    let sources: Map<string, SourcePackage>;
+    let previousEntries: PreviousBuildroots;
+    let previous: Snapshot | null;
+    try {
+      packages = await loadPackages(db, row.id);
+      sources = new Map(buildSources(snapshot, settings).map((s) => [s.name, s]));
+      previousEntries = await previousBuildroots(db, packages);
+      // The previous snapshot as stored (its repositories may be gone upstream by now).
+      previous = active ? await loadSnapshot(db, active.blob_sha256s) : null;
+    } catch (error) {
+      opening.then((r) => r.close(), () => undefined);
+      throw error;
+    }
     const sameSettings = active !== undefined && canonicalJson((active.fingerprint as { settings?: unknown }).settings) === canonicalJson(settings);
+    phases.lap('load previous');
 
-    const resolver = await SnapshotResolver.open(snapshot, settings, { threads: options.threads });
-    let outcomes: SourceOutcome[] = [];
+    const resolver = await opening;
+    phases.lap('open resolver');
+    const solved = new Map<string, SourceOutcome>();
+    let carried = new Set<string>();
+    let counterpart: (b: BinaryPackage) => BinaryPackage | undefined = () => undefined;
     let fullReason: string | null = 'first snapshot';
-    let solvedCount = 0;
+    let tracked = 0;
     try {
       if (resolver.base.resolved) {
         const wanted = packages.filter((p) => p.tracked && !p.blocked && sources.has(p.name)).map((p) => sources.get(p.name)!);
+        tracked = wanted.length;
         let toSolve = wanted;
-        let carried = new Map<string, BuildrootPackage[]>();
         if (previous && active?.base_resolved && active.base_buildroot && sameSettings) {
           const plan = await planIncremental({
             distType: format,
@@ -159,42 +188,61 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
             sources: wanted,
             previousResults: previousResults(packages, previousEntries, previous, settings),
           });
+          ({ carried, counterpart, fullReason } = plan);
           toSolve = plan.solve;
-          carried = plan.carried;
-          fullReason = plan.fullReason;
+          phases.lap('plan incremental');
         } else if (previous) {
           fullReason = sameSettings ? 'the previous base buildroot was broken' : 'the resolution settings changed';
         }
-        const solved = await resolver.resolve(toSolve, options.onProgress);
-        const byName = new Map(solved.map((o) => [o.source.name, o]));
-        outcomes = wanted.map((source) => byName.get(source.name) ?? { source, resolved: true, buildroot: carried.get(source.name)! });
-        solvedCount = solved.length;
+        for (const outcome of await resolver.resolve(toSolve, options.onProgress)) solved.set(outcome.source.name, outcome);
+        phases.lap('resolve');
       }
     } finally {
       await resolver.close();
     }
 
-    const plans = planPackages(packages, sources, outcomes, resolver.base.resolved);
-    const ids = await binaryIds(db, [
+    const plans = planPackages(packages, sources, solved, carried, resolver.base.resolved);
+    // Carried buildroots change by substitution: previous binary id -> current binary id.
+    const { substitution, moved, ids } = await substitutionIds(db, previous?.binaries ?? [], previousEntries, counterpart, [
       ...plans.flatMap((p) => p.members.map((m) => m.binary)),
       ...(resolver.base.resolved ? resolver.base.buildroot.map((m) => m.binary) : []),
     ]);
+    phases.lap('binary ids');
     const compare = format === 'deb'
       ? (a: BuildrootEntry, b: BuildrootEntry) => compareDebianVersions(debianEvr(a), debianEvr(b))
       : (a: BuildrootEntry, b: BuildrootEntry) => compareRpmVersions(a, b);
-    const changes = previous ? binaryChanges(previous.binaries, snapshot.binaries) : [];
+    let changes: ReturnType<typeof binaryChanges> | undefined;
     for (const plan of plans) {
-      if (!plan.row.tracked || plan.row.blocked) continue;
-      if (plan.resolved) plan.buildroot = encodeBuildroot(plan.members.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: m.distance, base: m.base })));
-      const previous = plan.row.previous_buildroot;
+      if (!plan.resolvedNow) continue;
+      const previousBuildroot = plan.row.previous_buildroot;
+      if (plan.carried) {
+        // Only members whose binary changed differ; none changed: the stored buildroot stands.
+        const before = previousEntries.members.get(plan.row.id)!;
+        const substituted = before.filter((m) => moved.has(m.binaryId));
+        if (substituted.length === 0) continue;
+        plan.buildroot = encodeBuildroot(before.map((m) => ({ ...m, binaryId: substitution(m.binaryId) })));
+        plan.buildrootSize = before.length;
+        plan.changed = true;
+        plan.dependencyChanges = diffBuildroots(
+          substituted.map((m) => memberEntry(previousEntries.binaries.get(m.binaryId)!, m)),
+          substituted.map((m) => memberEntry(moved.get(m.binaryId)!, m)),
+          compare,
+        );
+        continue;
+      }
+      if (plan.resolved) {
+        plan.buildroot = encodeBuildroot(plan.members.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: m.distance, base: m.base })));
+        plan.buildrootSize = plan.members.length;
+      }
       plan.changed = plan.row.last_resolution_id === null
         || plan.row.previous_resolved !== plan.resolved
-        || (plan.resolved ? !previous || !previous.equals(plan.buildroot!) : canonicalJson(plan.row.previous_problems) !== canonicalJson(plan.problems));
+        || (plan.resolved ? !previousBuildroot || !previousBuildroot.equals(plan.buildroot!) : canonicalJson(plan.row.previous_problems) !== canonicalJson(plan.problems));
       if (!plan.changed) continue;
       if (plan.resolved && plan.row.previous_resolved) {
         plan.dependencyChanges = diffBuildroots(entriesOf(previousEntries, plan.row.id), plan.members.map(entryOf), compare);
       }
       if (previous && plan.row.previous_resolved !== null && (plan.row.previous_resolved !== plan.resolved || !plan.resolved)) {
+        changes ??= binaryChanges(previous.binaries, snapshot.binaries);
         plan.rootCause = explainTransition(
           plan.row.name,
           plan.row.previous_resolved
@@ -205,25 +253,44 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         );
       }
     }
+    phases.lap('compare');
 
+    await storing;
+    phases.lap('store layers');
     const baseBuildroot = resolver.base.resolved
       ? encodeBuildroot(resolver.base.buildroot.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: null, base: true })))
       : null;
     const result = await commitSnapshot(db, {
-      collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids,
+      collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids, previousIds: previousEntries.binaries,
       base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
-      settings, solved: solvedCount, durationMs: Date.now() - started,
+      settings, solved: solved.size, durationMs: Date.now() - started,
     });
-    logger.info('ingest finished', { snapshotId, sequence, solved: solvedCount, tracked: outcomes.length, fullReason, ...result, durationMs: Date.now() - started });
+    phases.lap('commit');
+    logger.info('ingest finished', {
+      snapshotId, sequence, solved: solved.size, tracked, fullReason, ...result, durationMs: Date.now() - started, phases: phases.laps,
+    });
     return {
-      status: 'ingested', snapshotId, sequence, baseResolved: resolver.base.resolved, solved: solvedCount, tracked: outcomes.length,
-      fullReason, ...result, durationMs: Date.now() - started,
+      status: 'ingested', snapshotId, sequence, baseResolved: resolver.base.resolved, solved: solved.size, tracked,
+      fullReason, ...result, durationMs: Date.now() - started, phases: phases.laps,
     };
   } catch (error) {
     return recordFailure(db, row, snapshotId, error, logger);
   } finally {
     clearInterval(renewal);
   }
+}
+
+function phaseTimer(): { lap(name: string): void; laps: Record<string, number> } {
+  let last = Date.now();
+  const laps: Record<string, number> = {};
+  return {
+    laps,
+    lap(name) {
+      const now = Date.now();
+      laps[name] = now - last;
+      last = now;
+    },
+  };
 }
 
 /** JSON with object keys sorted: jsonb does not keep key order, so compare canonical forms. */
@@ -267,29 +334,6 @@ async function claimSnapshot(db: Db, collectionId: number, options: IngestOption
   }
 }
 
-/** Stores layers not stored yet; content-addressed and immutable, so a later failure leaves nothing visible half-done. */
-async function storeLayers(db: Db, layers: SnapshotLayer[], format: 'rpm-md' | 'debian'): Promise<void> {
-  const existing = new Set((await db.selectFrom('repository_blobs').select('sha256').where('sha256', 'in', layers.map((l) => l.key)).execute()).map((r) => r.sha256));
-  for (const layer of layers) {
-    if (existing.has(layer.key)) continue;
-    const packages = encodeLayer(layer);
-    await db.insertInto('repository_blobs')
-      .values({ sha256: layer.key, format, encoding: LAYER_ENCODING, packages, raw_size: packages.length, package_count: layer.binaries.length + layer.sources.length })
-      .onConflict((oc) => oc.column('sha256').doNothing())
-      .execute();
-  }
-}
-
-export async function loadSnapshot(db: Db, blobKeys: string[]): Promise<Snapshot> {
-  const rows = await db.selectFrom('repository_blobs').select(['sha256', 'encoding', 'packages']).where('sha256', 'in', blobKeys).execute();
-  const byKey = new Map(rows.map((r) => [r.sha256, r]));
-  return stackLayers(blobKeys.map((k) => {
-    const blob = byKey.get(k);
-    if (!blob) throw new RippleError(ErrorCode.RepositoryUnreadable, `stored repository ${k} is missing`, { key: k });
-    return decodeLayer(blob.packages, blob.encoding, k);
-  }));
-}
-
 async function loadPackages(db: Db, collectionId: number): Promise<PackageRow[]> {
   const rows = await db.selectFrom('packages as p')
     .leftJoin('resolutions as r', 'r.id', 'p.last_resolution_id')
@@ -301,20 +345,24 @@ async function loadPackages(db: Db, collectionId: number): Promise<PackageRow[]>
   return rows as unknown as PackageRow[];
 }
 
-function planPackages(packages: PackageRow[], sources: Map<string, SourcePackage>, outcomes: SourceOutcome[], baseResolved: boolean): PackagePlan[] {
-  const byName = new Map(outcomes.map((o) => [o.source.name, o]));
+function planPackages(packages: PackageRow[], sources: Map<string, SourcePackage>, solved: Map<string, SourceOutcome>, carried: Set<string>, baseResolved: boolean): PackagePlan[] {
   return packages.map((row) => {
     const plan: PackagePlan = {
-      row, source: sources.get(row.name) ?? null, resolved: row.resolved ?? false, problems: [], buildroot: null, members: [],
-      changed: false, state: row.state, dependencyChanges: [], rootCause: null,
+      row, source: sources.get(row.name) ?? null, resolvedNow: false, carried: false, resolved: row.resolved ?? false, problems: [], buildroot: null,
+      members: [], buildrootSize: null, changed: false, state: row.state, dependencyChanges: [], rootCause: null,
     };
     if (!row.tracked || row.blocked || !baseResolved) {
       // Not resolved in this snapshot: keep the last resolution; only flags decide the state.
       plan.state = packageState({ blocked: row.blocked, tracked: row.tracked, resolved: row.resolved, previous: row.state });
       return plan;
     }
-    const outcome = byName.get(row.name);
-    if (!outcome) {
+    plan.resolvedNow = true;
+    const outcome = solved.get(row.name);
+    if (carried.has(row.name)) {
+      plan.carried = true;
+      plan.resolved = true;
+      plan.buildroot = row.previous_buildroot;
+    } else if (!outcome) {
       plan.resolved = false;
       plan.problems = [{ sentences: [`source package ${row.name} is not in the collection's repositories`], packages: [], dependencies: [] }];
     } else if (outcome.resolved) {
@@ -379,8 +427,29 @@ async function previousBuildroots(db: Db, packages: PackageRow[]): Promise<Previ
   return { members, binaries: await binaryEntries(db, [...ids]) };
 }
 
+const memberEntry = (binary: Omit<BuildrootEntry, 'distance'>, m: EncodedMember): BuildrootEntry =>
+  ({ ...pick(binary), distance: m.base ? null : m.distance, base: m.base });
+
 function entriesOf(previous: PreviousBuildroots, packageId: number): BuildrootEntry[] {
-  return (previous.members.get(packageId) ?? []).map((m) => ({ ...previous.binaries.get(m.binaryId)!, distance: m.base ? null : m.distance, base: m.base }));
+  return (previous.members.get(packageId) ?? []).map((m) => memberEntry(previous.binaries.get(m.binaryId)!, m));
+}
+
+/**
+ * Ids of the binary_packages rows for `binaries`, and for the current counterparts of the previous
+ * buildroots' members that moved (carried buildroots swap those ids, see incremental.ts).
+ */
+async function substitutionIds(
+  db: Db, previousBinaries: BinaryPackage[], previous: PreviousBuildroots, counterpart: (b: BinaryPackage) => BinaryPackage | undefined, binaries: BinaryPackage[],
+): Promise<{ ids: Map<string, number>; moved: Map<number, BinaryPackage>; substitution: (id: number) => number }> {
+  const byNevra = new Map(previousBinaries.map((b) => [nevra(b), b]));
+  const moved = new Map<number, BinaryPackage>();
+  for (const [id, entry] of previous.binaries) {
+    const old = byNevra.get(nevra(entry));
+    const now = old && counterpart(old);
+    if (now && now !== old && nevra(now) !== nevra(old)) moved.set(id, now);
+  }
+  const ids = await binaryIds(db, [...binaries, ...moved.values()]);
+  return { ids, moved, substitution: (id) => (moved.has(id) ? ids.get(nevra(moved.get(id)!))! : id) };
 }
 
 async function binaryEntries(db: Db, ids: number[]): Promise<Map<number, Omit<BuildrootEntry, 'distance'>>> {
@@ -427,6 +496,8 @@ interface CommitInput {
   layers: SnapshotLayer[];
   plans: PackagePlan[];
   ids: Map<string, number>;
+  /** The previous buildroots' binaries by id: dependency changes name their previous versions by id. */
+  previousIds: Map<number, Omit<BuildrootEntry, 'distance'>>;
   base: { resolved: true; buildroot: Buffer } | { resolved: false; problems: ResolutionProblem[] };
   settings: ResolutionSettings;
   solved: number;
@@ -443,7 +514,7 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
 
     const changed = plans.filter((p) => p.changed);
     const resolutionIds = await insertResolutions(trx, snapshotId, changed);
-    await insertDependencyChanges(trx, snapshotId, changed, input.ids);
+    await insertDependencyChanges(trx, snapshotId, changed, input.ids, input.previousIds);
     const stateChanged = plans.filter((p) => p.state !== p.row.state);
     await updatePackages(trx, snapshotId, plans, resolutionIds);
     // Chunks keep each statement under PostgreSQL's 65535 bind parameters.
@@ -518,6 +589,8 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
       sources: input.snapshot.sources.length, solved: input.solved, changed: changed.length, state_changes: stateChanged.length,
       unresolved, duration_ms: input.durationMs,
     } });
+    await recordBuildabilityResults(trx, { collection: collection.name, sequence, snapshotId },
+      changed.map((p) => ({ name: p.row.name, resolved: p.resolved, previousResolved: p.row.previous_resolved, problems: p.problems })));
     await appendEvents(trx, events);
     return { changed: changed.length, stateChanges: stateChanged.length };
   });
@@ -533,34 +606,36 @@ async function insertResolutions(trx: Trx, snapshotId: number, changed: PackageP
       problems: JSON.stringify(p.problems),
       root_cause: p.rootCause ? JSON.stringify(p.rootCause) : null,
       buildroot: p.buildroot,
-      buildroot_size: p.resolved ? p.members.length : null,
+      buildroot_size: p.buildrootSize,
     }))).returning(['id', 'package_id']).execute();
     for (const r of rows) ids.set(r.package_id, r.id);
   }
   return ids;
 }
 
-async function insertDependencyChanges(trx: Trx, snapshotId: number, changed: PackagePlan[], ids: Map<string, number>): Promise<void> {
-  // The previous versions were stored as binary_packages when their resolution was; look them up by NEVRA.
-  const previousNevras = [...new Set(changed.flatMap((p) => p.dependencyChanges.flatMap((c) => (c.previous ? [nevra(c.previous)] : []))))].filter((n) => !ids.has(n));
-  if (previousNevras.length) {
-    const rows = await sql<{ id: number; name: string; epoch: number; version: string; release: string; arch: string }>`
-      select id, name, epoch, version, release, arch from binary_packages
-      where (name || '-' || case when epoch > 0 then epoch || ':' else '' end || version || case when release <> '' then '-' || release else '' end || '.' || arch)
-        = any(${previousNevras}::text[])`.execute(trx);
-    for (const r of rows.rows) ids.set(nevra(r), r.id);
-  }
+async function insertDependencyChanges(trx: Trx, snapshotId: number, changed: PackagePlan[], ids: Map<string, number>, previousIds: CommitInput['previousIds']): Promise<void> {
+  // Previous versions are members of previous buildroots, whose ids are known.
+  const idOf = new Map(ids);
+  for (const [id, entry] of previousIds) if (!idOf.has(nevra(entry))) idOf.set(nevra(entry), id);
   const rows = changed.flatMap((p) => dedupeByName(p.dependencyChanges).map((c) => ({
-    package_id: p.row.id,
-    snapshot_id: snapshotId,
-    baseline: 'previous_resolution' as const,
-    dependency_name: c.name,
-    previous_binary_package_id: c.previous ? ids.get(nevra(c.previous))! : null,
-    current_binary_package_id: c.current ? ids.get(nevra(c.current))! : null,
+    package: p.row.id,
+    name: c.name,
+    previous: c.previous ? idOf.get(nevra(c.previous))! : null,
+    current: c.current ? idOf.get(nevra(c.current))! : null,
     kind: c.kind,
     distance: c.distance,
   })));
-  for (let at = 0; at < rows.length; at += 5000) await trx.insertInto('dependency_changes').values(rows.slice(at, at + 5000)).execute();
+  // A regeneration that moves a base buildroot member writes a row for every package: one array
+  // parameter per column (unnest) keeps each statement short, unlike a VALUES list of 8 per row.
+  for (let at = 0; at < rows.length; at += 50000) {
+    const chunk = rows.slice(at, at + 50000);
+    await sql`
+      insert into dependency_changes (package_id, snapshot_id, baseline, dependency_name, previous_binary_package_id, current_binary_package_id, kind, distance)
+      select package_id, ${snapshotId}::bigint, 'previous_resolution', dependency_name, previous_id, current_id, kind, distance
+      from unnest(${chunk.map((r) => r.package)}::bigint[], ${chunk.map((r) => r.name)}::text[], ${chunk.map((r) => r.previous)}::bigint[],
+                  ${chunk.map((r) => r.current)}::bigint[], ${chunk.map((r) => r.kind)}::text[], ${chunk.map((r) => r.distance)}::smallint[])
+        as r(package_id, dependency_name, previous_id, current_id, kind, distance)`.execute(trx);
+  }
 }
 
 /** The table keeps one row per dependency name and baseline; multilib pairs keep the nearest change. */

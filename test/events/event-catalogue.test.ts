@@ -19,6 +19,7 @@ import { readEvents } from '../../src/events/event-log.ts';
 import { createApp } from '../../src/http/app.ts';
 import { ingestCollection } from '../../src/resolution/ingest.ts';
 import { schedulerTick } from '../../src/scheduling/scheduler.ts';
+import { planWave, transitionWave, waveDetail } from '../../src/scheduling/waves.ts';
 import { createToken, createUser } from '../../src/users/service.ts';
 import { fixtureRepositories } from '../fixtures/rpm/build-fixture-repos.ts';
 import { databaseBackends } from '../helpers/database.ts';
@@ -115,6 +116,33 @@ for (const backend of databaseBackends()) {
     assert.ok(builds.some((b) => /^build\.finished baz (passed|failed)$/.test(b)), builds.join(', '));
     const bazState = events.find((e) => e.type === 'package.state.change' && e.packageName === 'baz')!;
     assert.equal(bazState.payload.groups, ['global/libbar-users']);
+    for (const event of events) produced.add(event.type);
+  });
+
+  it('every event of a wave flow matches its schema (planned, started, paused, resumed, progress, finished, canceled, build.canceled)', async () => {
+    const db = database.db;
+    const after = (await readEvents(db, { afterId: 0, limit: 100_000 })).at(-1)?.id ?? 0;
+    await fixtureCollection(db, 'waves', (await fixtureRepositories()).v1);
+    const settings = testSettings();
+    const plan = () => planWave(db, { collection: 'waves', target: { kind: 'affected', value: 'qux' }, description: '', by: 'maria' }, 30);
+    const first = await plan();
+    await transitionWave(db, first.id, 'start', 'maria');
+    await transitionWave(db, first.id, 'pause', 'maria');
+    await transitionWave(db, first.id, 'resume', 'maria');
+    for (let i = 0; i < 10 && (await waveDetail(db, first.id)).state !== 'finished'; i++) {
+      await schedulerTick(db, settings);
+      await db.updateTable('builds').set({ state: 'succeeded', outcome: 'passed', finished_at: new Date() }).where('state', 'in', ['queued', 'running']).execute();
+    }
+    const second = await plan();
+    await transitionWave(db, second.id, 'start', 'maria');
+    await schedulerTick(db, settings);
+    await transitionWave(db, second.id, 'cancel', 'maria');
+    const events = await readEvents(db, { afterId: after, limit: 100_000 });
+    const problems = events.flatMap(checkEvent);
+    assert.equal(problems, [], problems.slice(0, 10).join('\n'));
+    assert.equal([...new Set(events.filter((e) => e.type.startsWith('wave.') || e.type === 'build.canceled').map((e) => e.type))].sort(), [
+      'build.canceled', 'wave.canceled', 'wave.finished', 'wave.paused', 'wave.planned', 'wave.progress', 'wave.resumed', 'wave.started',
+    ]);
     for (const event of events) produced.add(event.type);
   });
 
