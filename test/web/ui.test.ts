@@ -160,6 +160,30 @@ test('admin: set a priority and waive a failed result with a comment; the gating
   await shot('package-waived');
 });
 
+test('maintainer: snooze a package (the schedule says why it waits), wake it up, then request a build that the scheduler queues', async () => {
+  await page.goto(`${service.url}/packages/fixture/qux`);
+  await waitForText('main h1', /qux/);
+  // datetime-local takes the browser's local time; two days ahead is unambiguous in any zone.
+  const until = await page.evaluate(`(() => { const d = new Date(Date.now() + 2 * 86400000); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 16); })()`) as string;
+  await page.getByLabel('Snooze until (your time)').fill(until);
+  await page.getByRole('button', { name: 'Snooze' }).click();
+  await waitForText('main', /Not scheduled because:.*snoozed until/s);
+  const snoozed = await api<{ flags: { snoozeUntil: string | null } }>('/api/collections/fixture/packages/qux');
+  assert.ok(snoozed.flags.snoozeUntil && Date.parse(snoozed.flags.snoozeUntil) > Date.now() + 86_400_000, `snoozed until ${snoozed.flags.snoozeUntil}`);
+  await shot('package-snoozed');
+
+  await page.getByRole('button', { name: 'Wake up' }).click();
+  await waitForText('main', /Snooze until \(your time\)/);
+  assert.is((await api<{ flags: { snoozeUntil: string | null } }>('/api/collections/fixture/packages/qux')).flags.snoozeUntil, null);
+
+  await page.locator('#request-build').click();
+  // The scheduler (1 s ticks) queues it and the page's build table follows live.
+  const row = await waitForText('#builds-table', /#\d+/, 30_000);
+  const builds = await api<{ id: number }[]>('/api/builds?collection=fixture&package=qux');
+  assert.is(builds.length, 1);
+  assert.match(row, `#${builds[0]!.id}`);
+});
+
 test('explore: reverse build dependencies of a binary link to the packages', async () => {
   await page.goto(`${service.url}/explore`);
   await page.getByLabel('Binary package').fill('libbar');
