@@ -211,6 +211,11 @@ test('live: a regeneration while the service is down reaches the open package pa
   await waitForText('#package-state', /since/);
   await waitForText('#live-status', /^Live$/);
   await page.evaluate('window.notReloaded = true');
+  // A second tab holds the affected-by query for libbar, which nothing has moved yet.
+  const explore = await browser.newPage();
+  await explore.goto(`${service.url}/explore?collection=fixture&dependency=libbar`);
+  await explore.waitForFunction(`/^0 changes of libbar/.test(document.querySelector('#affected-total')?.textContent ?? '')`);
+  await explore.waitForFunction(`document.querySelector('#live-status')?.textContent === 'Live'`);
   const sent: string[] = [];
   page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
   // The page's websocket closes with the service; the ingest's events are written while nobody listens.
@@ -227,7 +232,9 @@ test('live: a regeneration while the service is down reaches the open package pa
   assert.match(await page.locator('.problems').textContent() ?? '', /libbar\.so\.1/);
   await shot('package-live-unresolved');
 
-  // What libbar's move did, from the affected-by query.
+  // What libbar's move did: the affected-by tab redrew itself from the snapshot's event.
+  await explore.waitForFunction(`/qux.*#2.*upgraded.*1\\.9-3.*2\\.0-1/s.test(document.querySelector('#affected-table')?.textContent ?? '')`);
+  await explore.close();
   await page.goto(`${service.url}/explore?collection=fixture&dependency=libbar`);
   await waitForText('#affected-table', /qux.*#2.*upgraded.*1\.9-3.*2\.0-1/s);
   await page.locator('#affected-table').getByRole('link', { name: 'qux' }).click();

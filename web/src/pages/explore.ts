@@ -27,6 +27,13 @@ function form(ctx: PageContext, collections: Collection[], kind: 'affected' | 'r
 }
 
 export const explorePage: Page = {
+  // Both answers change only when a snapshot is ingested; "what happened next" when a state changes.
+  live(ctx) {
+    const collection = ctx.query.get('collection');
+    return collection && (ctx.query.get('dependency') || ctx.query.get('binary'))
+      ? [{ collection, types: ['snapshot.ingested', 'package.state.change'] }]
+      : [];
+  },
   async load(ctx) {
     const q = ctx.query;
     const collections = await api<Collection[]>('/api/collections');
