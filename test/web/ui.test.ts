@@ -160,7 +160,7 @@ test('admin: set a priority and waive a failed result with a comment; the gating
   await shot('package-waived');
 });
 
-test('maintainer: snooze a package (the schedule says why it waits), wake it up, then request a build that the scheduler queues', async () => {
+test('maintainer: snooze a package (the schedule says why it waits), wake it up, subscribe and unsubscribe, then request a build that the scheduler queues', async () => {
   await page.goto(`${service.url}/packages/fixture/qux`);
   await waitForText('main h1', /qux/);
   // datetime-local takes the browser's local time; two days ahead is unambiguous in any zone.
@@ -175,6 +175,13 @@ test('maintainer: snooze a package (the schedule says why it waits), wake it up,
   await page.getByRole('button', { name: 'Wake up' }).click();
   await waitForText('main', /Snooze until \(your time\)/);
   assert.is((await api<{ flags: { snoozeUntil: string | null } }>('/api/collections/fixture/packages/qux')).flags.snoozeUntil, null);
+
+  await page.locator('#subscribe').click();
+  await waitForText('#subscription', /You are subscribed to qux/);
+  const subscriptions = await api<{ id: number; package: string | null }[]>('/api/subscriptions', service.tokens.admin);
+  assert.equal(subscriptions.filter((s) => s.package === 'qux').length, 1);
+  await page.locator('#unsubscribe').click();
+  await waitForText('#subscription', /Subscribe to hear about .* qux/);
 
   await page.locator('#request-build').click();
   // The scheduler (1 s ticks) queues it and the page's build table follows live.

@@ -2,10 +2,11 @@
 import { api, path } from '../api.ts';
 import { stateBar } from '../charts.ts';
 import { h } from '../dom.ts';
-import type { Page, PageContext } from '../page.ts';
+import type { Page } from '../page.ts';
 import { currentUser } from '../session.ts';
 import { packageStates, type Collection, type Group, type GroupDetail, type PackageState, type Subscription } from '../types.ts';
-import { actionButton, groupHref, packageLink, pageHeader, section, stateBadge, table, time } from '../ui.ts';
+import { subscriptionControls } from '../subscription-controls.ts';
+import { groupHref, packageLink, pageHeader, section, stateBadge, table, time } from '../ui.ts';
 
 const label = (g: { namespace: string | null; name: string }) => `${g.namespace ?? 'global'}/${g.name}`;
 
@@ -26,25 +27,6 @@ export const groupListPage: Page = {
   },
 };
 
-function subscriptionControls(groupRef: string, subscriptions: Subscription[] | null, ctx: PageContext): HTMLElement {
-  if (!subscriptions) {
-    return h('p', { class: 'muted', id: 'subscription' }, h('a', { href: '/login' }, 'Log in'), ' to subscribe to this group (webhooks and the websocket "mine" feed follow subscriptions).');
-  }
-  const mine = subscriptions.filter((s) => s.group === groupRef);
-  return h('div', { class: 'subscription', id: 'subscription' },
-    mine.length
-      ? [h('p', {}, `You are subscribed to ${groupRef}${mine[0]!.types.length ? ` (${mine[0]!.types.join(', ')})` : ' (every event type)'}.`),
-        actionButton('Unsubscribe', async () => {
-          for (const s of mine) await api(path('api', 'subscriptions', s.id), { method: 'DELETE' });
-          return `Unsubscribed from ${groupRef}.`;
-        }, ctx.refresh, { id: 'unsubscribe' })]
-      : [h('p', {}, `Subscribe to hear about every state change, build and decision of the ${groupRef} packages.`),
-        actionButton('Subscribe', async () => {
-          await api('/api/subscriptions', { method: 'POST', body: { group: groupRef } });
-          return `Subscribed to ${groupRef}.`;
-        }, ctx.refresh, { kind: 'primary', id: 'subscribe' })]);
-}
-
 export const groupPage: Page = {
   live: (ctx) => [{ group: `${ctx.params[0]}/${ctx.params[1]}` }],
   async load(ctx) {
@@ -63,7 +45,7 @@ export const groupPage: Page = {
       content: [
         pageHeader(['Group ', groupRef], h('p', { class: 'lede' }, group.description || 'No description.',
           group.maintainers.length ? ` Maintainers: ${group.maintainers.join(', ')}.` : '')),
-        section('Subscription', subscriptionControls(groupRef, subscriptions, ctx)),
+        section('Subscription', subscriptionControls({ group: groupRef }, subscriptions, ctx)),
         section(`Members (${group.members.length})`,
           stateBar(counts, (s) => `/packages?group=${encodeURIComponent(groupRef)}&state=${s}`),
           h('ul', { class: 'counts' }, packageStates.filter((s) => counts[s]).map((s) => h('li', {},

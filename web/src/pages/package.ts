@@ -7,8 +7,9 @@
 import { api, path, query } from '../api.ts';
 import { h, type Child } from '../dom.ts';
 import type { Page, PageContext } from '../page.ts';
-import { can } from '../session.ts';
-import type { Build, Decision, DependencyChange, PackageDetail, Result, Schedule, Waiver } from '../types.ts';
+import { can, currentUser } from '../session.ts';
+import { subscriptionControls } from '../subscription-controls.ts';
+import type { Build, Decision, DependencyChange, PackageDetail, Result, Schedule, Subscription, Waiver } from '../types.ts';
 import { actionButton, actionForm, duration, field, groupHref, packageHref, pageHeader, section, stateBadge, table, time } from '../ui.ts';
 
 const subjectType = 'ripple_package';
@@ -159,13 +160,14 @@ export const packagePage: Page = {
     const [collection, name] = ctx.params as [string, string];
     const identifier = `${collection}/${name}`;
     const base = path('api', 'collections', collection, 'packages', name);
-    const [detail, schedule, builds, results, waivers, policies] = await Promise.all([
+    const [detail, schedule, builds, results, waivers, policies, subscriptions] = await Promise.all([
       api<PackageDetail>(base),
       api<Schedule>(`${base}/schedule`),
       api<Build[]>(`/api/builds${query({ collection, package: name, limit: 20 })}`),
       api<{ data: Result[] }>(`/api/v2.0/results/latest${query({ type: subjectType, item: identifier })}`),
       api<{ data: Waiver[] }>(`/api/v1.0/waivers/${query({ subject_type: subjectType, subject_identifier: identifier, limit: 50 })}`),
       api<{ policies: { subject_type: string; decision_contexts: string[] }[] }>('/api/v1.0/policies'),
+      currentUser() ? api<Subscription[]>('/api/subscriptions') : Promise.resolve(null),
     ]);
     const contexts = [...new Set(policies.policies.filter((p) => p.subject_type === subjectType).flatMap((p) => p.decision_contexts))];
     const decisions = await Promise.all(contexts.map(async (context): Promise<[string, Decision | string]> => {
@@ -203,6 +205,7 @@ export const packagePage: Page = {
             ], detail.stateHistory, 'No state change yet.', { captionHidden: true, id: 'state-history' }))),
           h('div', { class: 'side-col' },
             section('Actions', maintainerActions(detail, ctx)),
+            section('Subscription', subscriptionControls({ package: name }, subscriptions, ctx)),
             scheduleSection(schedule),
             section('Badge', h('p', {}, h('a', { href: badge }, h('img', { src: `${badge}?state=${detail.state}`, alt: `${collection} state of ${name}`, height: 20 }))),
               field('Markdown for a README', h('input', { type: 'text', readonly: true, value: `[![${name} on Ripple](${badge})](${location.origin}${packageHref(collection, name)})` }))))),
