@@ -124,7 +124,7 @@ export const configOptions = {
   }),
   // Builders (src/builds).
   buildLeaseSeconds: option({ env: 'RIPPLE_BUILD_LEASE_SECONDS', kind: 'number', default: 120, min: 0.1, doc: 'A running build whose worker has not renewed its lease for this long goes back to the queue.' }),
-  buildTimeoutSeconds: option({ env: 'RIPPLE_BUILD_TIMEOUT_SECONDS', kind: 'number', default: 4 * 3600, min: 0.1, doc: 'A build command running longer is killed and retried as an infrastructure failure.' }),
+  buildTimeoutSeconds: option({ env: 'RIPPLE_BUILD_TIMEOUT_SECONDS', kind: 'number', default: 4 * 3600, min: 0.1, doc: 'A build running longer (the local build command, or a Koji task, canceled on the hub) is stopped and retried as an infrastructure failure.' }),
   buildMaxAttempts: option({ env: 'RIPPLE_BUILD_MAX_ATTEMPTS', kind: 'integer', default: 3, min: 1, doc: 'Attempts of a build before infrastructure failures make it infra-failed (never the package failing).' }),
   buildRetryBackoffSeconds: option({ env: 'RIPPLE_BUILD_RETRY_BACKOFF_SECONDS', kind: 'number', default: 60, min: 0, doc: 'Wait before the first retry after an infrastructure failure; doubles for each further attempt.' }),
   buildCommand: option({

@@ -12,7 +12,8 @@
  *     fault (an exception inside Koji) is an infrastructure failure and retried, CANCELED ends it
  *     canceled, a task the hub does not know is retried; logs (listTaskOutput, downloadTaskOutput
  *     of the task and its children) are stored like local logs first;
- *  3. sends cancelTask for held builds someone asked to cancel;
+ *  3. sends cancelTask for held builds someone asked to cancel, and for tasks unfinished after
+ *     RIPPLE_BUILD_TIMEOUT_SECONDS (those builds are retried as infrastructure failures);
  *  4. reports the hub's free capacity (listHosts of the channel: capacity and task_load per arch,
  *     Koschei's load rule) as its builder capacity, which the scheduler respects;
  *  5. claims queued builds up to that capacity and submits them (getBuildTarget, getLatestBuilds,
@@ -57,6 +58,8 @@ export interface KojiWorkerOptions {
   maxBuilds: number;
   leaseSeconds: number;
   pollSeconds: number;
+  /** A task still unfinished this long after the build started is canceled on the hub and retried as an infrastructure failure. */
+  timeoutSeconds: number;
   retry: RetrySettings;
   logDir: string;
   koji: KojiSettings;
@@ -87,6 +90,7 @@ export function kojiWorkerFromConfig(db: Db, config: Config): KojiWorker {
     maxBuilds: config.builderCapacity,
     leaseSeconds: config.buildLeaseSeconds,
     pollSeconds: config.kojiPollSeconds,
+    timeoutSeconds: config.buildTimeoutSeconds,
     retry: { maxAttempts: config.buildMaxAttempts, backoffSeconds: config.buildRetryBackoffSeconds },
     logDir: logDirectory(config),
     koji: {
@@ -392,6 +396,15 @@ export class KojiWorker {
         return;
       }
       default:
+        if (!build.cancelRequested && build.startedAt && Date.now() - build.startedAt.getTime() > this.#options.timeoutSeconds * 1000) {
+          // A task stuck on the hub (no free host, a hung buildroot) would hold a slot forever.
+          await this.#client.cancelTask(taskId);
+          this.#cancelSent.add(taskId);
+          await failInfrastructure(this.#db, this.#options.name, build,
+            `Koji task ${taskId} still ${taskStateName(task.state)} after ${this.#options.timeoutSeconds} s: canceled on the hub`, this.#options.retry);
+          logger.warn('koji task timed out; canceled and retried (infrastructure)', { state: taskStateName(task.state) });
+          return;
+        }
         if (build.cancelRequested && !this.#cancelSent.has(taskId)) {
           await this.#client.cancelTask(taskId);
           this.#cancelSent.add(taskId);

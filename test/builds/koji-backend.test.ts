@@ -63,9 +63,9 @@ for (const backend of databaseBackends()) {
     hub.hosts = hosts();
   });
 
-  const worker = (name: string, leaseSeconds = 30) => {
+  const worker = (name: string, leaseSeconds = 30, timeoutSeconds = 3600) => {
     const w = new KojiWorker(database.db, {
-      name, arches: ['x86_64'], maxBuilds: 5, leaseSeconds, pollSeconds: 3600, retry: { maxAttempts: 3, backoffSeconds: 0 }, logDir,
+      name, arches: ['x86_64'], maxBuilds: 5, leaseSeconds, pollSeconds: 3600, timeoutSeconds, retry: { maxAttempts: 3, backoffSeconds: 0 }, logDir,
       koji: { srpmPathRoot: '..', channel: 'default', loadThreshold: 0.5, buildLoad: 1.5, taskPriority: 30 },
       client: new KojiClient({ hubUrl: hub.url, user: 'ripple', password: 's3cret', timeoutSeconds: 5 }),
     });
@@ -237,6 +237,30 @@ for (const backend of databaseBackends()) {
     assert.equal([(await build(first)).state, (await build(second)).state], ['succeeded', 'succeeded']);
     const pkg = await database.db.selectFrom('packages').select('state').where('name', '=', 'migrate').executeTakeFirstOrThrow();
     assert.is(pkg.state, 'ok', 'infrastructure failures never made it failing');
+  });
+
+  it('timeout: a task unfinished after the build timeout is canceled on the hub and retried as infrastructure, never a package failure', async () => {
+    const w = worker('koji-t', 30, 0.5);
+    await w.start();
+    const id = await enqueue('newthing');
+    await w.tick();
+    const stuck = (await build(id)).task_id!;
+    await w.tick();
+    assert.is((await build(id)).task_id, stuck, 'within the timeout the task is followed');
+    await new Promise((r) => setTimeout(r, 700));
+    await w.tick(); // times out: canceled on the hub, requeued (backoff 0 here) and claimed again
+    assert.equal(hub.callsOf('cancelTask').filter((c) => c.params[0] === stuck).length, 1);
+    assert.is(hub.tasks.get(stuck)!.state, TASK.CANCELED);
+    const row = await build(id);
+    assert.equal([row.state, row.attempt], ['running', 2]);
+    assert.ok(row.task_id !== null && row.task_id !== stuck, 'the retry is a new task, not the canceled one');
+    const retried = (await readEvents(database.db, { afterId: 0, limit: 1000, types: ['build.retry'] })).filter((e) => e.payload.build_id === id);
+    assert.match(String(retried.at(-1)!.payload.error), `Koji task ${stuck} still OPEN after 0.5 s: canceled on the hub`);
+    hub.finishTask(row.task_id!, TASK.CLOSED);
+    await w.tick();
+    await w.stop();
+    assert.is((await build(id)).state, 'succeeded');
+    assert.equal(await resultsFor('newthing'), [{ outcome: 'PASSED' }], 'only the finished attempt is a result');
   });
 
   it('restart: a task that finished while no worker ran is reconciled from the hub, never lost or submitted twice', async () => {
