@@ -249,7 +249,7 @@ test('live: a regeneration while the service is down reaches the open package pa
   await shot('affected-by');
 });
 
-test('rebuild waves: plan with its cost estimate, start it, and watch every package reach an end state live; cancel another', async () => {
+test('rebuild waves: plan with its cost estimate, start it, and watch every package reach an end state live; pause, resume and cancel another', async () => {
   await page.getByRole('link', { name: 'Rebuild waves' }).click();
   await waitForText('main h1', /Rebuild waves/);
   await page.getByLabel('Collection').selectOption('fixture-updates');
@@ -276,11 +276,21 @@ test('rebuild waves: plan with its cost estimate, start it, and watch every pack
   assert.match(libbar ?? '', /node-(built|failed)/);
   await shot('wave-finished');
 
+  // Another wave, in a paused collection so that it cannot finish under the test: start, pause, resume, cancel.
+  await api('/api/collections/fixture', service.tokens.admin, { method: 'PATCH', body: { paused: true } });
   const other = await api<{ id: number }>('/api/waves', service.tokens.admin, { method: 'POST', body: { collection: 'fixture', packages: ['qux'] } });
   await page.goto(`${service.url}/waves/${other.id}`);
+  await page.getByRole('button', { name: 'Start wave' }).click();
+  await waitForText('#wave-state', /^running$/);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await waitForText('#wave-state', /^paused$/);
+  assert.is((await api<{ state: string }>(`/api/waves/${other.id}`)).state, 'paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await waitForText('#wave-state', /^running$/);
   await page.getByRole('button', { name: 'Cancel wave' }).click();
   await waitForText('#wave-state', /^canceled$/);
   assert.is((await api<{ state: string }>(`/api/waves/${other.id}`)).state, 'canceled');
+  await api('/api/collections/fixture', service.tokens.admin, { method: 'PATCH', body: { paused: false } });
 });
 
 test('keyboard: the first Tab reaches the skip link, and form fields have labels', async () => {
