@@ -7,7 +7,7 @@ import {
   expectArray, expectInteger, expectKeys, expectObject, expectPackageName, expectString, maxName, maxText, queryEnum, queryInteger, queryString, readJsonBody,
   type JsonObject,
 } from '../http/validation.ts';
-import { listWaves, planWave, transitionWave, waveDetail, waveNodeStates, waveStates, type WaveAction } from './waves.ts';
+import { listWaves, maxDetailEdges, planWave, transitionWave, waveDetail, waveNodeStates, waveStates, type WaveAction } from './waves.ts';
 
 const idParam = (value: string | undefined) => expectInteger(Number(/^\d{1,15}$/.test(value ?? '') ? value : NaN), 'id', { min: 1 });
 
@@ -32,7 +32,8 @@ const detailSchema = {
       package: s.string(), batch: s.integer(), cycle: s.nullable(s.integer()), state: s.enum(waveNodeStates), buildId: s.nullable(s.integer()),
       expectedSeconds: s.integer(), estimate: s.enum(['history', 'collection', 'default']), reason: s.nullable(s.string()),
     })),
-    edges: s.array(s.object({ from: s.string(), to: s.string() })),
+    edges: s.array(s.object({ from: s.string(), to: s.string() }), { description: `the build-dependency edges inside the wave; empty when there are more than ${maxDetailEdges}` }),
+    edgeCount: s.integer(),
   },
 };
 

@@ -70,8 +70,16 @@ export interface WaveNodeView {
 export interface WaveDetail extends WaveSummary {
   batches: { index: number; state: 'waiting' | 'running' | 'done'; expectedSeconds: number; counts: WaveCounts }[];
   nodes: WaveNodeView[];
+  /** Empty when there are more than maxDetailEdges (edgeCount says how many). */
   edges: { from: string; to: string }[];
+  edgeCount: number;
 }
+
+/**
+ * A wave detail lists its edges only up to this many: a whole-archive wave has millions (every
+ * package depends on the base buildroot's sources), far more than anyone draws or reads.
+ */
+export const maxDetailEdges = 20_000;
 
 const emptyCounts = (): WaveCounts => Object.fromEntries(waveNodeStates.map((s) => [s, 0])) as WaveCounts;
 
@@ -385,14 +393,17 @@ export async function listWaves(db: Db, filter: WaveFilter = {}): Promise<WaveSu
   });
 }
 
-export async function waveDetail(db: Db, id: number): Promise<WaveDetail> {
+export async function waveDetail(db: Db, id: number, maxEdges = maxDetailEdges): Promise<WaveDetail> {
   const [summary] = await listWaves(db, { id });
   if (!summary) throw notFound('wave', String(id));
   const nodes = await db.selectFrom('wave_nodes as n').innerJoin('packages as p', 'p.id', 'n.package_id')
     .select(['p.name as package', 'n.batch', 'n.cycle', 'n.state', 'n.build_id as buildId', 'n.expected_seconds as expectedSeconds',
       'n.estimate_source as estimate', 'n.reason'])
     .where('n.wave_id', '=', id).orderBy('n.batch').orderBy('p.name').execute();
-  const edges = await db.selectFrom('wave_edges as e').innerJoin('packages as a', 'a.id', 'e.dependency_id').innerJoin('packages as b', 'b.id', 'e.dependent_id')
+  const { edgeCount } = await db.selectFrom('wave_edges').select((eb) => eb.fn.countAll<string>().as('edgeCount')).where('wave_id', '=', id)
+    .executeTakeFirstOrThrow().then((r) => ({ edgeCount: Number(r.edgeCount) }));
+  const edges = edgeCount > maxEdges ? [] : await db.selectFrom('wave_edges as e').innerJoin('packages as a', 'a.id', 'e.dependency_id')
+    .innerJoin('packages as b', 'b.id', 'e.dependent_id')
     .select(['a.name as from', 'b.name as to']).where('e.wave_id', '=', id).orderBy('a.name').orderBy('b.name').execute();
   const batches: WaveDetail['batches'] = Array.from({ length: summary.batchCount }, (_x, index) => ({
     index, state: 'waiting' as const, expectedSeconds: summary.estimate.batchSeconds?.[index] ?? 0, counts: emptyCounts(),
@@ -402,5 +413,5 @@ export async function waveDetail(db: Db, id: number): Promise<WaveDetail> {
     const open = unfinished.some((s) => batch.counts[s] > 0);
     batch.state = !open ? 'done' : batch.index === summary.currentBatch ? 'running' : 'waiting';
   }
-  return { ...summary, batches, nodes, edges };
+  return { ...summary, batches, nodes, edges, edgeCount };
 }

@@ -135,6 +135,10 @@ for (const backend of databaseBackends()) {
     }
     const batchOf = new Map(wave.nodes.map((n) => [n.package, n.batch]));
     assert.ok(wave.edges.every((e) => batchOf.get(e.from)! < batchOf.get(e.to)!), 'every dependency is in an earlier batch');
+    assert.is(wave.edgeCount, wave.edges.length);
+    // Past the limit (millions for a whole archive) the detail says how many and lists none.
+    const trimmed = await waveDetail(db(), wave.id, wave.edgeCount - 1);
+    assert.equal([trimmed.edges, trimmed.edgeCount, trimmed.nodes.length], [[], wave.edgeCount, wave.nodes.length]);
     assert.equal(wave.cycles, []);
     assert.equal(wave.estimate, {
       builds: 7, buildSeconds: 7 * defaultBuildSeconds, expectedSeconds: 3 * defaultBuildSeconds, fromHistory: 0, fallback: 7,

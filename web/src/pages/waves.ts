@@ -37,6 +37,7 @@ interface WaveDetail extends WaveSummary {
   batches: { index: number; state: string; expectedSeconds: number; counts: Record<NodeState, number> }[];
   nodes: WaveNode[];
   edges: { from: string; to: string }[];
+  edgeCount: number;
 }
 
 const seconds = (s: number) => duration(s * 1000);
@@ -168,6 +169,7 @@ export const wavePage: Page = {
           w.state === 'planned' ? h('p', { class: 'muted' }, 'Nothing is queued until the wave is started.') : null,
           waveActions(w, ctx)),
         section('Build order', h('div', { class: 'table-wrap' }, waveGraph(w)),
+          w.edgeCount > w.edges.length ? h('p', { class: 'muted' }, `${w.edgeCount} build-dependency edges: too many to draw.`) : null,
           w.cycles.length ? h('p', {}, `Dependency cycles built as one unit: ${w.cycles.map((c) => `${c.packages.join(' ⇄ ')} (batch ${c.batch})`).join('; ')}.`) : null),
         section('Packages', table('Packages of the wave', [
           { label: 'Package', cell: (n) => packageLink(w.collection, n.package) },
