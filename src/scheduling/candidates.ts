@@ -1,13 +1,16 @@
 /**
  * What the scheduler knows about each package: its flags, the collection it is in, its last and
- * active builds, and the dependency changes not yet applied by a build. One statement serves the
- * scheduler tick (every package of every collection) and the per-package schedule view, so both
- * always agree on priorities and on why a package is not scheduled.
+ * active builds, and the dependency changes not yet applied by a build. Two statements, one rule:
+ * `rankCandidates` ranks every package that can be due for the tick from columns of the package row
+ * (its last finished build and the distances of its unapplied changes, kept by triggers, sql/0010),
+ * and `loadCandidates` loads the full rows (changes with NEVRAs, active build, wave) of the few
+ * packages a tick looks at and of the per-package schedule view. Both compute priorities and
+ * reasons with the functions below, so they always agree.
  */
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { BuildBackend, BuildOutcome, BuildState } from '../db/schema.ts';
-import { computePriority, type PriorityBreakdown, type PriorityConfig } from './priority.ts';
+import { computePriority, timeCurve, type PriorityBreakdown, type PriorityConfig } from './priority.ts';
 
 export interface UnappliedChange {
   name: string;
@@ -17,14 +20,23 @@ export interface UnappliedChange {
   current: string | null;
 }
 
-export interface CandidateRow {
+/** The columns a priority is computed from. */
+interface PriorityColumns {
+  manual_priority: number;
+  static_priority: number;
+  coefficient: number;
+  last_outcome: BuildOutcome | null;
+  /** A running wave whose current batch holds this package, still pending (waves.ts). */
+  wave_id: number | null;
+}
+
+export interface CandidateRow extends PriorityColumns {
   id: number;
   name: string;
   collection_id: number;
   collection: string;
   collection_paused: boolean;
   collection_state: string;
-  coefficient: number;
   backend: BuildBackend;
   arch: string | null;
   snapshot_id: number | null;
@@ -34,17 +46,12 @@ export interface CandidateRow {
   resolved: boolean | null;
   resolution_sequence: number | null;
   snooze_until: Date | null;
-  manual_priority: number;
-  static_priority: number;
   created_at: Date;
   last_build_id: number | null;
-  last_outcome: BuildOutcome | null;
   last_finished_at: Date | null;
   active_build_id: number | null;
   active_build_state: BuildState | null;
   changes: UnappliedChange[];
-  /** A running wave whose current batch holds this package, still pending (waves.ts). */
-  wave_id: number | null;
   wave_batch: number | null;
 }
 
@@ -57,21 +64,19 @@ export interface Candidate {
   reasons: string[];
 }
 
-export interface CandidateFilter {
-  packageId?: number;
-  /** Only packages the flags, collection and builds allow (the tick's fast path). */
-  schedulableOnly?: boolean;
+/** A package the tick may queue, as `rankCandidates` ranks it (`loadCandidates` has the rest). */
+export interface RankedPackage {
+  id: number;
+  collection_id: number;
+  name: string;
+  rank: number;
 }
 
 const nevraSql = (alias: string) => sql.raw(`${alias}.name || '-' || case when ${alias}.epoch > 0 then ${alias}.epoch || ':' else '' end || ${alias}.version
   || case when ${alias}.release <> '' then '-' || ${alias}.release else '' end || '.' || ${alias}.arch`);
 
-export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Promise<CandidateRow[]> {
-  const only = filter.schedulableOnly
-    ? sql`and p.tracked and not p.blocked and p.resolved and not c.paused and c.state = 'ok' and (p.snooze_until is null or p.snooze_until <= now())
-          and not exists (select 1 from builds a where a.package_id = p.id and a.state in ('queued', 'running'))`
-    : sql``;
-  const one = filter.packageId === undefined ? sql`` : sql`and p.id = ${filter.packageId}`;
+/** The full rows of the given packages. */
+export async function loadCandidates(db: Db, packageIds: readonly number[]): Promise<CandidateRow[]> {
   // Unapplied changes: the per-snapshot changes (baseline previous_resolution) of every snapshot
   // after the one the last build ran against, one per dependency name (the nearest distance).
   const { rows } = await sql<CandidateRow>`
@@ -81,7 +86,7 @@ export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Prom
       c.current_snapshot_id as snapshot_id, cs.sequence as snapshot_sequence,
       p.tracked, p.blocked, p.resolved, rs.sequence as resolution_sequence, p.snooze_until,
       p.manual_priority, p.static_priority, p.created_at,
-      lb.id as last_build_id, lb.outcome as last_outcome, lb.finished_at as last_finished_at,
+      p.last_build_id, p.last_build_outcome as last_outcome, p.last_build_finished_at as last_finished_at,
       ab.id as active_build_id, ab.state as active_build_state,
       coalesce(ch.changes, '[]'::jsonb) as changes, wv.wave_id, wv.batch as wave_batch
     from packages p
@@ -89,12 +94,9 @@ export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Prom
     left join snapshots cs on cs.id = c.current_snapshot_id
     left join resolutions r on r.id = p.last_resolution_id
     left join snapshots rs on rs.id = r.snapshot_id
+    left join snapshots ls on ls.id = p.last_build_snapshot_id
     left join lateral (
-      select b.id, b.outcome, b.finished_at, s.sequence from builds b join snapshots s on s.id = b.snapshot_id
-      where b.package_id = p.id and b.state in ('succeeded', 'failed') order by b.id desc limit 1
-    ) lb on true
-    left join lateral (
-      select b.id, b.state from builds b where b.package_id = p.id and b.state in ('queued', 'running') and ${!filter.schedulableOnly} limit 1
+      select b.id, b.state from builds b where b.package_id = p.id and b.state in ('queued', 'running') limit 1
     ) ab on true
     left join lateral (
       select jsonb_agg(jsonb_build_object('name', x.dependency_name, 'kind', x.kind, 'distance', x.distance,
@@ -106,19 +108,97 @@ export async function loadCandidates(db: Db, filter: CandidateFilter = {}): Prom
         join snapshots s on s.id = dc.snapshot_id
         left join binary_packages pb on pb.id = dc.previous_binary_package_id
         left join binary_packages cb on cb.id = dc.current_binary_package_id
-        where dc.package_id = p.id and dc.baseline = 'previous_resolution' and s.sequence > coalesce(lb.sequence, 0)
+        where dc.package_id = p.id and dc.baseline = 'previous_resolution' and s.sequence > coalesce(ls.sequence, 0)
         order by dc.dependency_name, dc.distance nulls last, s.sequence desc
       ) x
     ) ch on true
-    left join (
-      -- One set-based join, not a probe per package: only the current batches of running waves.
-      select distinct on (n.package_id) n.package_id, n.wave_id, n.batch from waves w
+    left join lateral (
+      select n.wave_id, n.batch from waves w
+      join wave_nodes n on n.wave_id = w.id and n.package_id = p.id and n.batch = w.current_batch and n.state = 'pending'
+      where w.state = 'running' and w.waiting_for is null
+      order by n.wave_id limit 1
+    ) wv on true
+    where p.id = any(${packageIds}::bigint[])`.execute(db);
+  return rows;
+}
+
+interface RankRow extends PriorityColumns {
+  id: number;
+  collection_id: number;
+  name: string;
+  /** The last build's finish, or when the package was added. */
+  since: Date;
+  /** Of the unapplied changes, in the order of CandidateRow.changes; null when there are none. */
+  distances: (number | null)[] | null;
+}
+
+/**
+ * Every package the tick may queue now (all reasons clear, priority at the threshold or a wave's
+ * build), ranked. Reads only the packages that can be due, each through an index: a running wave's
+ * current batch, unapplied changes, a manual or static priority, and of the rest (whose priority is
+ * the time priority alone, plus the failed-build one) those whose last build is older than the time
+ * at which that reaches the threshold less 1 (a margin for float rounding). Their exact priority is
+ * computed here, as for every full row.
+ */
+export async function rankCandidates(db: Db, config: PriorityConfig, now: Date): Promise<RankedPackage[]> {
+  const collections = await db.selectFrom('collections').select(['id', 'priority_coefficient'])
+    .where('paused', '=', false).where('state', '=', 'ok').where('current_snapshot_id', 'is not', null).execute();
+  if (collections.length === 0) return [];
+  const since = sql`coalesce(p.last_build_finished_at, p.created_at)`;
+  // Each branch reads its packages' columns through its index (a join back to packages by id
+  // would read all of them); union drops the duplicates.
+  const columns = sql`p.id, p.collection_id, p.name, p.manual_priority, p.static_priority, p.last_build_outcome as last_outcome,
+    ${since} as since, p.unapplied_change_distances as distances, p.tracked, p.blocked, p.resolved, p.snooze_until`;
+  // One branch per collection and kind, with the time as a constant: the planner then knows how
+  // few rows the index gives.
+  const dueByTime = collections.flatMap((c) => [
+    { due: dueBefore(config, now, c.priority_coefficient, 0), failed: sql`` },
+    { due: dueBefore(config, now, c.priority_coefficient, config.failedBuildPriority), failed: sql`and p.last_build_outcome in ('regression', 'failed')` },
+  ].flatMap(({ due, failed }) => (due === null ? [] : [sql`union select ${columns} from packages p
+    where p.collection_id = ${c.id} and p.tracked and not p.blocked and p.resolved ${failed} and ${since} <= ${due}::timestamptz`])));
+  const { rows } = await sql<RankRow>`
+    with wv as (
+      -- Only the current batches of running waves.
+      select distinct on (n.package_id) n.package_id, n.wave_id from waves w
       join wave_nodes n on n.wave_id = w.id and n.batch = w.current_batch and n.state = 'pending'
       where w.state = 'running' and w.waiting_for is null
       order by n.package_id, n.wave_id
-    ) wv on wv.package_id = p.id
-    where true ${only} ${one}`.execute(db);
-  return rows;
+    ), due as (
+      select ${columns} from wv join packages p on p.id = wv.package_id
+      union select ${columns} from packages p where p.unapplied_change_distances is not null
+      union select ${columns} from packages p where p.manual_priority <> 0 or p.static_priority <> 0
+      ${sql.join(dueByTime, sql` `)}
+    )
+    select d.id, d.collection_id, d.name, d.manual_priority, d.static_priority, c.priority_coefficient as coefficient,
+      d.last_outcome, d.since, d.distances, wv.wave_id
+    from due d
+    join collections c on c.id = d.collection_id
+    left join wv on wv.package_id = d.id
+    where d.collection_id = any(${collections.map((c) => c.id)}::bigint[]) and d.tracked and not d.blocked and d.resolved
+      and (d.snooze_until is null or d.snooze_until <= least(now(), ${now}::timestamptz))
+      and d.id not in (select a.package_id from builds a where a.state in ('queued', 'running'))`.execute(db);
+  return rows.flatMap((r) => {
+    const priority = candidatePriority(r, r.since, r.distances ?? [], config, now);
+    return belowThreshold(r, priority, config) ? [] : [{ id: r.id, collection_id: r.collection_id, name: r.name, rank: rankOf(r, priority, config) }];
+  });
+}
+
+/** Later than any package's last build: all of them. */
+const always = new Date(8.64e15);
+
+/**
+ * In a collection with this coefficient, packages without changes, flags or a wave whose last build
+ * (or creation) is at or before the returned time may have reached the threshold: their priority
+ * is (build + time) x coefficient, and time grows with the hours since. Null: none of them.
+ */
+function dueBefore(config: PriorityConfig, now: Date, coefficient: number, build: number): Date | null {
+  const { a, b } = timeCurve(config);
+  const target = config.threshold - 1;
+  if (coefficient <= 0) return target <= 0 ? always : null;
+  const time = target / coefficient - build;
+  if (!(Number.isFinite(a) && Number.isFinite(b) && a > 0) || time <= config.timeMinimum) return always;
+  // Further back than 10^7 hours (1141 years) is before any package.
+  return new Date(now.getTime() - 3_600_000 * 10 ** Math.min((time - b) / a, 7));
 }
 
 const hoursBetween = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 3_600_000;
@@ -138,19 +218,26 @@ export function unschedulableReasons(row: CandidateRow, now: Date): string[] {
   return reasons;
 }
 
-export function evaluateCandidate(row: CandidateRow, config: PriorityConfig, now: Date): Candidate {
-  const priority = computePriority({
+function candidatePriority(row: PriorityColumns, since: Date, changeDistances: readonly (number | null)[], config: PriorityConfig, now: Date): PriorityBreakdown {
+  return computePriority({
     manual: row.manual_priority,
     static: row.static_priority,
     coefficient: row.coefficient,
-    hoursSinceLastBuild: hoursBetween(row.last_finished_at ?? row.created_at, now),
-    changeDistances: row.changes.map((c) => c.distance),
+    hoursSinceLastBuild: hoursBetween(since, now),
+    changeDistances,
     lastOutcome: row.last_outcome,
   }, config);
+}
+
+// A wave asked for this build: the threshold does not apply, its place in the queue does.
+const belowThreshold = (row: PriorityColumns, priority: PriorityBreakdown, config: PriorityConfig) => row.wave_id === null && priority.total < config.threshold;
+const rankOf = (row: PriorityColumns, priority: PriorityBreakdown, config: PriorityConfig) => (row.wave_id === null ? priority.total : Math.max(priority.total, config.threshold));
+
+export function evaluateCandidate(row: CandidateRow, config: PriorityConfig, now: Date): Candidate {
+  const priority = candidatePriority(row, row.last_finished_at ?? row.created_at, row.changes.map((c) => c.distance), config, now);
   const reasons = unschedulableReasons(row, now);
-  // A wave asked for this build: the threshold does not apply, its place in the queue does.
-  if (row.wave_id === null && priority.total < config.threshold) reasons.push(`priority ${priority.total} below threshold ${config.threshold}`);
-  return { row, priority, reasons, rank: row.wave_id === null ? priority.total : Math.max(priority.total, config.threshold) };
+  if (belowThreshold(row, priority, config)) reasons.push(`priority ${priority.total} below threshold ${config.threshold}`);
+  return { row, priority, reasons, rank: rankOf(row, priority, config) };
 }
 
 /** The scheduling reason stored on a build: what made its priority. */

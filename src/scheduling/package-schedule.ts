@@ -27,7 +27,7 @@ export async function packageSchedule(db: Db, collection: string, name: string, 
   const pkg = await db.selectFrom('packages as p').innerJoin('collections as c', 'c.id', 'p.collection_id')
     .select('p.id').where('c.name', '=', collection).where('p.name', '=', name).executeTakeFirst();
   if (!pkg) throw notFound('package', `${collection}/${name}`);
-  const [row] = await loadCandidates(db, { packageId: pkg.id });
+  const [row] = await loadCandidates(db, [pkg.id]);
   const candidate = evaluateCandidate(row!, config, now);
   if (row!.snapshot_id !== null && row!.resolved) {
     const active = await db.selectFrom('builds as b').innerJoin('packages as p', 'p.id', 'b.package_id').select('p.name')

@@ -61,9 +61,14 @@ export interface PriorityBreakdown {
 const freshFailures: readonly BuildOutcome[] = ['regression', 'failed'];
 const failures: readonly BuildOutcome[] = ['regression', 'failed', 'still-failing'];
 
-export function timePriority(hours: number, config: PriorityConfig): number {
+/** The time priority's a and b (above). */
+export function timeCurve(config: PriorityConfig): { a: number; b: number } {
   const a = config.threshold / (Math.log10(config.t1Hours) - Math.log10(config.t0Hours));
-  const b = -a * Math.log10(config.t0Hours);
+  return { a, b: -a * Math.log10(config.t0Hours) };
+}
+
+export function timePriority(hours: number, config: PriorityConfig): number {
+  const { a, b } = timeCurve(config);
   // log10(0) is -Infinity: a build that just finished clamps to the minimum.
   return Math.max(a * Math.log10(Math.max(hours, 0)) + b, config.timeMinimum);
 }

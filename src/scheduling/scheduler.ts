@@ -2,7 +2,8 @@
  * The scheduler tick: one transaction under an advisory lock, so any number of scheduler instances
  * may run and the caps hold (two ticks never count the same free slot). A tick
  *  1. counts queued + running builds against the global cap and each backend's live capacity,
- *  2. evaluates every schedulable package's priority (candidates.ts),
+ *  2. ranks every schedulable package by priority (candidates.ts; full rows only for the few it
+ *     looks at),
  *  3. takes candidates round-robin across collections, highest priority first within each, so a
  *     busy or dead collection never starves the others (Koschei #351),
  *  4. skips packages blocked by a queued, running or due build they transitively build-depend on
@@ -20,7 +21,7 @@ import type { BuildBackend } from '../db/schema.ts';
 import { appendEvents } from '../events/event-log.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Blocking, buildGraph } from './build-graph.ts';
-import { buildReason, evaluateCandidate, loadCandidates, type Candidate } from './candidates.ts';
+import { buildReason, evaluateCandidate, loadCandidates, rankCandidates, type Candidate, type RankedPackage } from './candidates.ts';
 import { priorityConfig, type PriorityConfig } from './priority.ts';
 import { passRebuildPolicy, rebuildPolicyFromConfig, type RebuildPolicy } from './rebuild-policy.ts';
 import { advanceWaves, recordWaveBuilds } from './waves.ts';
@@ -104,13 +105,19 @@ export async function schedulerTick(db: Db, settings: SchedulerSettings, logger:
       backendFree.set(backend, capacity - (perBackend.get(backend) ?? 0));
     }
 
-    const eligible = (await loadCandidates(trx, { schedulableOnly: true }))
-      .map((row) => evaluateCandidate(row, settings.priority, now))
-      .filter((c) => c.reasons.length === 0);
-    const byCollection = new Map<number, Candidate[]>();
-    for (const c of eligible) byCollection.set(c.row.collection_id, [...(byCollection.get(c.row.collection_id) ?? []), c]);
-    const lanes = [...byCollection.values()].map((list) => list.sort((a, b) => b.rank - a.rank || a.row.id - b.row.id));
-    lanes.sort((a, b) => b[0]!.rank - a[0]!.rank);
+    const byCollection = new Map<number, RankedPackage[]>();
+    for (const r of await rankCandidates(trx, settings.priority, now)) {
+      const list = byCollection.get(r.collection_id);
+      if (list) list.push(r);
+      else byCollection.set(r.collection_id, [r]);
+    }
+    const collections = new Map(byCollection.size === 0 ? [] : (await trx.selectFrom('collections').select(['id', 'name', 'build_backend'])
+      .where('id', 'in', [...byCollection.keys()]).execute()).map((c) => [c.id, c]));
+    const lanes: Lane[] = [...byCollection].map(([id, list]) => ({
+      collection: collections.get(id)!.name, backend: collections.get(id)!.build_backend,
+      packages: list.sort((a, b) => b.rank - a.rank || a.id - b.id),
+    }));
+    lanes.sort((a, b) => b.packages[0]!.rank - a.packages[0]!.rank);
 
     const running = await activeNames(trx);
     const blocking = new Map<number, Blocking>();
@@ -124,7 +131,7 @@ export async function schedulerTick(db: Db, settings: SchedulerSettings, logger:
     };
 
     // OBS also blocks on dependencies that are due but not yet queued: build those first.
-    const dueNames = new Map([...byCollection].map(([id, list]) => [id, list.map((c) => c.row.name)]));
+    const dueNames = new Map([...byCollection].map(([id, list]) => [id, list.map((r) => r.name)]));
     const due = new Map<number, Blocking>();
     const dueOf = async (c: Candidate) => {
       let b = due.get(c.row.collection_id);
@@ -135,14 +142,26 @@ export async function schedulerTick(db: Db, settings: SchedulerSettings, logger:
       return b;
     };
 
+    // Full rows (changes with NEVRAs, wave) only for the packages the tick looks at: the one asked
+    // for and the next few of its lane, as many as there are free slots.
+    const loaded = new Map<number, Candidate>();
+    const candidateOf = async (lane: Lane, ranked: RankedPackage) => {
+      if (!loaded.has(ranked.id)) {
+        const ids = [ranked.id, ...lane.packages.slice(0, free - 1).map((r) => r.id).filter((id) => !loaded.has(id))];
+        for (const row of await loadCandidates(trx, ids)) loaded.set(row.id, evaluateCandidate(row, settings.priority, now));
+      }
+      return loaded.get(ranked.id);
+    };
+
     const picked: Candidate[] = [];
-    const skip = (c: Candidate, reason: string) => result.skipped.push({ collection: c.row.collection, package: c.row.name, reason });
+    const skip = (collection: string, name: string, reason: string) => result.skipped.push({ collection, package: name, reason });
     // Round-robin: each pass gives every collection at most one slot.
-    while (free > 0 && lanes.some((lane) => lane.length)) {
+    while (free > 0 && lanes.some((lane) => lane.packages.length)) {
       for (const lane of lanes) {
         if (free <= 0) break;
         const candidate = await nextInLane(lane, {
-          backendFull: (c) => (backendFree.get(c.row.backend) ?? 0) <= 0,
+          backendFull: () => (backendFree.get(lane.backend) ?? 0) <= 0,
+          candidate: (r) => candidateOf(lane, r),
           blocked: async (c) => (await blockingOf(c)).reason(c.row.name) ?? (await dueOf(c)).reason(c.row.name, true),
           refused: async (c) => {
             // A wave's builds are gated per batch (waves.ts), not per package.
@@ -195,26 +214,36 @@ export const changedDependencies = (c: Candidate) => ({
   names: c.row.changes.map((change) => change.name), dependent: c.row.name,
 });
 
+/** One collection's packages the tick may queue, best first. */
+interface Lane {
+  collection: string;
+  backend: string;
+  packages: RankedPackage[];
+}
+
 interface LaneChecks {
-  backendFull: (c: Candidate) => boolean;
+  backendFull: () => boolean;
+  /** The full candidate; undefined when the package went away since it was ranked. */
+  candidate: (r: RankedPackage) => Promise<Candidate | undefined>;
   blocked: (c: Candidate) => Promise<string | null>;
   refused: (c: Candidate) => Promise<string | null>;
-  skip: (c: Candidate, reason: string) => void;
+  skip: (collection: string, name: string, reason: string) => void;
 }
 
 /** Removes and returns the lane's best candidate that may build now; drops the ones that may not. */
-async function nextInLane(lane: Candidate[], checks: LaneChecks): Promise<Candidate | undefined> {
-  while (lane.length) {
-    const candidate = lane[0]!;
-    if (checks.backendFull(candidate)) {
+async function nextInLane(lane: Lane, checks: LaneChecks): Promise<Candidate | undefined> {
+  while (lane.packages.length) {
+    if (checks.backendFull()) {
       // The whole collection shares one backend: nothing more from it this tick.
-      for (const c of lane.splice(0)) checks.skip(c, `backend ${c.row.backend} has no free capacity`);
+      for (const r of lane.packages.splice(0)) checks.skip(lane.collection, r.name, `backend ${lane.backend} has no free capacity`);
       return undefined;
     }
-    lane.shift();
-    const why = (await checks.blocked(candidate)) ?? (await checks.refused(candidate));
+    const candidate = await checks.candidate(lane.packages.shift()!);
+    if (!candidate) continue;
+    // Changed since it was ranked (another transaction committed in between): not this tick.
+    const why = candidate.reasons.join('; ') || ((await checks.blocked(candidate)) ?? (await checks.refused(candidate)));
     if (why === null) return candidate;
-    checks.skip(candidate, why);
+    checks.skip(candidate.row.collection, candidate.row.name, why);
   }
   return undefined;
 }

@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Database } from '../../src/db/database.ts';
 import { readEvents } from '../../src/events/event-log.ts';
+import { evaluateCandidate, loadCandidates, rankCandidates } from '../../src/scheduling/candidates.ts';
 import { whyNotScheduled } from '../../src/scheduling/package-schedule.ts';
 import { schedulerTick } from '../../src/scheduling/scheduler.ts';
 import { fixtureRepositories, type FixtureRepositories } from '../fixtures/rpm/build-fixture-repos.ts';
@@ -125,6 +126,37 @@ for (const backend of databaseBackends()) {
     assert.equal(tick.queued, []);
     assert.ok(tick.skipped.some((s) => s.package === 'qux' && /^gating of libbar/.test(s.reason)), JSON.stringify(tick.skipped));
     await clearBuilds();
+  });
+
+  it('the tick ranks every package as the full rows do, and the package row follows its last finished build', async () => {
+    const qux = await packageId(db(), 'beta', 'qux');
+    const lastBuild = () => db().selectFrom('packages').select(['last_build_id', 'last_build_outcome', 'last_build_snapshot_id']).where('id', '=', qux).executeTakeFirstOrThrow();
+    const before = await lastBuild();
+    const { id: snapshotId } = await db().selectFrom('snapshots as s').innerJoin('collections as c', 'c.id', 's.collection_id').select('s.id')
+      .where('c.name', '=', 'beta').orderBy('s.sequence').limit(1).executeTakeFirstOrThrow();
+    // A regression before beta's update to v2 (failed-build priority, and retry for the changes since),
+    // flags of every kind, unapplied changes: the ranks must match evaluateCandidate's.
+    const failed = await db().insertInto('builds').values({
+      package_id: qux, snapshot_id: snapshotId, backend: 'simulation', state: 'failed', outcome: 'regression', priority: 0, finished_at: new Date(Date.now() - 3_600_000),
+    }).returning('id').executeTakeFirstOrThrow();
+    assert.equal(await lastBuild(), { last_build_id: failed.id, last_build_outcome: 'regression', last_build_snapshot_id: snapshotId });
+    await setFlags('beta', ['foo'], { static_priority: 200 });
+    await setFlags('alpha', ['site'], { manual_priority: 100 });
+    await setFlags('beta', ['relops'], { snooze_until: new Date('2999-01-01T00:00:00Z') });
+    await setFlags('alpha', ['bartender'], { blocked: true });
+    const ids = (await db().selectFrom('packages').select('id').execute()).map((p) => p.id);
+    const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+    for (const days of [0, 3, 30]) {
+      const now = new Date(Date.now() + days * 86_400_000);
+      const full = (await loadCandidates(db(), ids)).map((row) => evaluateCandidate(row, settings.priority, now));
+      const expected = full.filter((c) => c.reasons.length === 0).map((c) => ({ id: c.row.id, collection_id: c.row.collection_id, name: c.row.name, rank: c.rank }));
+      assert.equal((await rankCandidates(db(), settings.priority, now)).sort(byId), expected.sort(byId), `${days} days on`);
+      if (days === 0) assert.ok(expected.some((c) => c.id === qux), 'the regression with changes is due');
+    }
+    await db().deleteFrom('builds').where('id', '=', failed.id).execute();
+    assert.equal(await lastBuild(), before, 'back to the build before');
+    await setFlags('beta', ['foo', 'relops'], { static_priority: 0, snooze_until: null });
+    await setFlags('alpha', ['site', 'bartender'], { manual_priority: 0, blocked: false });
   });
 
   it.run();
