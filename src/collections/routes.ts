@@ -16,6 +16,7 @@ import {
   groupLabel, updateGroup, type GroupRef,
 } from './service.ts';
 import { stateBadge } from './badge.ts';
+import { collectionStateCounts } from './state-counts.ts';
 import { collectionHistory } from './state-history.ts';
 
 export function collectionView(c: Collection) {
@@ -113,9 +114,7 @@ export function registerCollectionRoutes(routes: ApiRoutes): void {
     response: s.object({ ...(collectionSchema.properties as object), packageCounts: s.object({}, [], { additionalProperties: s.integer() }) }),
     handler: async (c) => {
       const collection = await getCollection(c.var.db, collectionName(c));
-      const counts = await c.var.db.selectFrom('packages').select('state').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('collection_id', '=', collection.id).groupBy('state').execute();
-      return c.json({ ...collectionView(collection), packageCounts: Object.fromEntries(counts.map((r) => [r.state, Number(r.n)])) });
+      return c.json({ ...collectionView(collection), packageCounts: await collectionStateCounts(c.var.db, collection.id) });
     },
   });
   routes.add({

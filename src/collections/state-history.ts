@@ -10,6 +10,7 @@ import type { Db } from '../db/database.ts';
 import type { PackageState } from '../db/schema.ts';
 import { packageStates } from './queries.ts';
 import { getCollection } from './service.ts';
+import { collectionStateCounts } from './state-counts.ts';
 
 export interface HistoryPoint {
   at: Date;
@@ -37,16 +38,18 @@ export async function collectionHistory(db: Db, name: string, { hours, points }:
   // Interval b holds what happened in (from + (b-1)·step, from + b·step]: it is visible from sample b on.
   const bucket = (column: string) => sql<number>`ceil(extract(epoch from (${sql.ref(column)} - ${from}::timestamptz)) / ${stepSeconds})::int`;
 
-  const current = await db.selectFrom('packages').select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('collection_id', '=', collection.id).groupBy('state').execute();
+  const current = await collectionStateCounts(db, collection.id);
   // Grouped by position: the bucket expression carries parameters, so repeating it would not match.
   const { rows: changes } = await sql<{ b: number; previous_state: PackageState | null; state: PackageState; n: number }>`
     select ${bucket('c.at')} as b, c.previous_state, c.state, count(*)::int as n
     from package_state_changes c join packages p on p.id = c.package_id
     where p.collection_id = ${collection.id} and c.at > ${from} group by 1, 2, 3`.execute(db);
+  // Packages are added in batches sharing one created_at: bucket the distinct times, not every row.
   const { rows: created } = await sql<{ b: number; n: number }>`
-    select ${bucket('created_at')} as b, count(*)::int as n from packages
-    where collection_id = ${collection.id} and created_at > ${from} group by 1`.execute(db);
+    select ${bucket('t')} as b, sum(n)::int as n from (
+      select created_at as t, count(*) as n from packages
+      where collection_id = ${collection.id} and created_at > ${from} group by created_at
+    ) batches group by 1`.execute(db);
   const builds = db.selectFrom('builds as b').innerJoin('packages as p', 'p.id', 'b.package_id').where('p.collection_id', '=', collection.id);
   const leftQueue = sql<Date | null>`coalesce(b.started_at, b.finished_at)`;
   const baseline = await builds.select([
@@ -69,7 +72,7 @@ export async function collectionHistory(db: Db, name: string, { hours, points }:
 
   const states: Record<PackageState, number>[] = [];
   const counts = zeroStates();
-  for (const row of current) counts[row.state] = Number(row.n);
+  Object.assign(counts, current);
   const changesAt = groupBy(changes, (r) => Number(r.b));
   const createdAt = new Map(created.map((r) => [Number(r.b), Number(r.n)]));
   for (let i = points; i >= 0; i--) {

@@ -13,5 +13,7 @@ export const LockClass = {
   eventLog: base + 2,
   /** One scheduler tick at a time across instances: the global build cap is checked and filled atomically. */
   scheduler: base + 5,
+  /** One fold of a collection's package_state_counts rows at a time (collections/state-counts.ts). */
+  stateCounts: base + 6,
 } as const;
 export type LockClass = (typeof LockClass)[keyof typeof LockClass];
