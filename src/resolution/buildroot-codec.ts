@@ -16,23 +16,38 @@ export interface EncodedMember {
 
 const BASE = 0;
 const FAR = 255;
+/** Ids times 256 stay exact in a double. */
+const MAX_ID = 2 ** 45;
 
-export function encodeBuildroot(members: readonly EncodedMember[]): Buffer {
-  const sorted = [...members].sort((a, b) => a.binaryId - b.binaryId);
-  const bytes: number[] = [];
+/**
+ * `binaryId` maps a member to the id to store (default its own): a carried buildroot swaps the ids
+ * of moved members without copying 8 million member objects per regeneration.
+ */
+export function encodeBuildroot(members: readonly EncodedMember[], binaryId: (m: EncodedMember) => number = (m) => m.binaryId): Buffer {
+  // Sort keys id * 256 + distance byte in a typed array: a numeric sort without comparator calls.
+  const keys = new Float64Array(members.length);
+  members.forEach((member, i) => {
+    const id = binaryId(member);
+    if (!Number.isInteger(id) || id < 0 || id > MAX_ID) throw new RangeError(`bad binary id ${id}`);
+    keys[i] = id * 256 + (member.base ? BASE : member.distance === null ? FAR : Math.min(member.distance, FAR - 1));
+  });
+  keys.sort();
+  // At most 7 varint bytes per id below 2^45, plus the distance byte.
+  const bytes = new Uint8Array(members.length * 8);
+  let length = 0;
   let previous = 0;
-  for (const member of sorted) {
-    let delta = member.binaryId - previous;
-    if (delta < 0 || !Number.isInteger(member.binaryId)) throw new RangeError(`bad binary id ${member.binaryId}`);
-    previous = member.binaryId;
+  for (const key of keys) {
+    const id = Math.floor(key / 256);
+    let delta = id - previous;
+    previous = id;
     do {
       const low = delta & 0x7f;
       delta = Math.floor(delta / 128);
-      bytes.push(delta > 0 ? low | 0x80 : low);
+      bytes[length++] = delta > 0 ? low | 0x80 : low;
     } while (delta > 0);
-    bytes.push(member.base ? BASE : member.distance === null ? FAR : Math.min(member.distance, FAR - 1));
+    bytes[length++] = key % 256;
   }
-  return deflateRawSync(Uint8Array.from(bytes));
+  return deflateRawSync(bytes.subarray(0, length));
 }
 
 export function decodeBuildroot(encoded: Uint8Array): EncodedMember[] {

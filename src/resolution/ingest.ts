@@ -203,15 +203,17 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
 
     const plans = planPackages(packages, sources, solved, carried, resolver.base.resolved);
     // Carried buildroots change by substitution: previous binary id -> current binary id.
-    const { substitution, moved, ids } = await substitutionIds(db, previous?.binaries ?? [], previousEntries, counterpart, [
-      ...plans.flatMap((p) => p.members.map((m) => m.binary)),
-      ...(resolver.base.resolved ? resolver.base.buildroot.map((m) => m.binary) : []),
-    ]);
+    const members = new Set<BinaryPackage>();
+    for (const plan of plans) for (const m of plan.members) members.add(m.binary);
+    if (resolver.base.resolved) for (const m of resolver.base.buildroot) members.add(m.binary);
+    const { substitution, moved, ids } = await substitutionIds(db, previous?.binaries ?? [], previousEntries, counterpart, members);
     phases.lap('binary ids');
     const compare = format === 'deb'
       ? (a: BuildrootEntry, b: BuildrootEntry) => compareDebianVersions(debianEvr(a), debianEvr(b))
       : (a: BuildrootEntry, b: BuildrootEntry) => compareRpmVersions(a, b);
     let changes: ReturnType<typeof binaryChanges> | undefined;
+    // Carried buildroots mostly share their moved members (the base's): diff each distinct set once.
+    const substitutedChanges = new Map<string, DependencyChange[]>();
     for (const plan of plans) {
       if (!plan.resolvedNow) continue;
       const previousBuildroot = plan.row.previous_buildroot;
@@ -220,18 +222,24 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         const before = previousEntries.members.get(plan.row.id)!;
         const substituted = before.filter((m) => moved.has(m.binaryId));
         if (substituted.length === 0) continue;
-        plan.buildroot = encodeBuildroot(before.map((m) => ({ ...m, binaryId: substitution(m.binaryId) })));
+        plan.buildroot = encodeBuildroot(before, (m) => substitution(m.binaryId));
         plan.buildrootSize = before.length;
         plan.changed = true;
-        plan.dependencyChanges = diffBuildroots(
-          substituted.map((m) => memberEntry(previousEntries.binaries.get(m.binaryId)!, m)),
-          substituted.map((m) => memberEntry(moved.get(m.binaryId)!, m)),
-          compare,
-        );
+        const key = substituted.map((m) => `${m.binaryId}/${m.base ? 'base' : m.distance}`).join(' ');
+        let diff = substitutedChanges.get(key);
+        if (!diff) {
+          diff = diffBuildroots(
+            substituted.map((m) => memberEntry(previousEntries.binaries.get(m.binaryId)!, m)),
+            substituted.map((m) => memberEntry(moved.get(m.binaryId)!, m)),
+            compare,
+          );
+          substitutedChanges.set(key, diff);
+        }
+        plan.dependencyChanges = diff;
         continue;
       }
       if (plan.resolved) {
-        plan.buildroot = encodeBuildroot(plan.members.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: m.distance, base: m.base })));
+        plan.buildroot = encodeBuildroot(plan.members.map((m) => ({ binaryId: ids.of(m.binary), distance: m.distance, base: m.base })));
         plan.buildrootSize = plan.members.length;
       }
       plan.changed = plan.row.last_resolution_id === null
@@ -258,10 +266,10 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     await storing;
     phases.lap('store layers');
     const baseBuildroot = resolver.base.resolved
-      ? encodeBuildroot(resolver.base.buildroot.map((m) => ({ binaryId: ids.get(nevra(m.binary))!, distance: null, base: true })))
+      ? encodeBuildroot(resolver.base.buildroot.map((m) => ({ binaryId: ids.of(m.binary), distance: null, base: true })))
       : null;
     const result = await commitSnapshot(db, {
-      collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids, previousIds: previousEntries.binaries,
+      collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids: ids.byNevra, previousIds: previousEntries.binaries,
       base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
       settings, solved: solved.size, durationMs: Date.now() - started,
     });
@@ -377,11 +385,26 @@ function planPackages(packages: PackageRow[], sources: Map<string, SourcePackage
   });
 }
 
+/**
+ * Ids of binary_packages flyweight rows, by NEVRA and by object for the binaries asked for:
+ * buildroots share binary objects, and NEVRA strings for millions of members cost seconds.
+ */
+interface BinaryIds {
+  byNevra: Map<string, number>;
+  of(binary: BinaryPackage): number;
+}
+
 /** Ids of the binary_packages flyweight rows for these binaries, inserting the missing ones. */
-async function binaryIds(db: Db, binaries: BinaryPackage[]): Promise<Map<string, number>> {
+async function binaryIds(db: Db, binaries: Iterable<BinaryPackage>): Promise<BinaryIds> {
+  const keys = new Map<BinaryPackage, string>();
   const unique = new Map<string, BinaryPackage>();
-  for (const b of binaries) unique.set(nevra(b), b);
-  const ids = new Map<string, number>();
+  for (const b of binaries) {
+    if (keys.has(b)) continue;
+    const key = nevra(b);
+    keys.set(b, key);
+    unique.set(key, b);
+  }
+  const byNevra = new Map<string, number>();
   const list = [...unique.values()];
   // unnest() keeps one statement per chunk whatever its size; the chunk bounds transaction length.
   for (let at = 0; at < list.length; at += 5000) {
@@ -400,9 +423,10 @@ async function binaryIds(db: Db, binaries: BinaryPackage[]): Promise<Map<string,
       join unnest(${columns.name}::text[], ${columns.epoch}::int[], ${columns.version}::text[], ${columns.release}::text[], ${columns.arch}::text[])
         as w(name, epoch, version, release, arch)
         using (name, epoch, version, release, arch)`.execute(db);
-    for (const r of rows) ids.set(nevra(r), r.id);
+    for (const r of rows) byNevra.set(nevra(r), r.id);
   }
-  return ids;
+  const byObject = new Map([...keys].map(([b, key]) => [b, byNevra.get(key)!]));
+  return { byNevra, of: (b) => byObject.get(b) ?? byNevra.get(nevra(b))! };
 }
 
 /**
@@ -436,11 +460,12 @@ function entriesOf(previous: PreviousBuildroots, packageId: number): BuildrootEn
 
 /**
  * Ids of the binary_packages rows for `binaries`, and for the current counterparts of the previous
- * buildroots' members that moved (carried buildroots swap those ids, see incremental.ts).
+ * buildroots' members that moved (carried buildroots swap those ids, see incremental.ts). The
+ * counterparts are added to `binaries`.
  */
 async function substitutionIds(
-  db: Db, previousBinaries: BinaryPackage[], previous: PreviousBuildroots, counterpart: (b: BinaryPackage) => BinaryPackage | undefined, binaries: BinaryPackage[],
-): Promise<{ ids: Map<string, number>; moved: Map<number, BinaryPackage>; substitution: (id: number) => number }> {
+  db: Db, previousBinaries: BinaryPackage[], previous: PreviousBuildroots, counterpart: (b: BinaryPackage) => BinaryPackage | undefined, binaries: Set<BinaryPackage>,
+): Promise<{ ids: BinaryIds; moved: Map<number, BinaryPackage>; substitution: (id: number) => number }> {
   const byNevra = new Map(previousBinaries.map((b) => [nevra(b), b]));
   const moved = new Map<number, BinaryPackage>();
   for (const [id, entry] of previous.binaries) {
@@ -448,8 +473,9 @@ async function substitutionIds(
     const now = old && counterpart(old);
     if (now && now !== old && nevra(now) !== nevra(old)) moved.set(id, now);
   }
-  const ids = await binaryIds(db, [...binaries, ...moved.values()]);
-  return { ids, moved, substitution: (id) => (moved.has(id) ? ids.get(nevra(moved.get(id)!))! : id) };
+  for (const b of moved.values()) binaries.add(b);
+  const ids = await binaryIds(db, binaries);
+  return { ids, moved, substitution: (id) => (moved.has(id) ? ids.of(moved.get(id)!) : id) };
 }
 
 async function binaryEntries(db: Db, ids: number[]): Promise<Map<number, Omit<BuildrootEntry, 'distance'>>> {
@@ -598,16 +624,17 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
 
 async function insertResolutions(trx: Trx, snapshotId: number, changed: PackagePlan[]): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
-  for (let at = 0; at < changed.length; at += 2000) {
-    const rows = await trx.insertInto('resolutions').values(changed.slice(at, at + 2000).map((p) => ({
-      package_id: p.row.id,
-      snapshot_id: snapshotId,
-      resolved: p.resolved,
-      problems: JSON.stringify(p.problems),
-      root_cause: p.rootCause ? JSON.stringify(p.rootCause) : null,
-      buildroot: p.buildroot,
-      buildroot_size: p.buildrootSize,
-    }))).returning(['id', 'package_id']).execute();
+  // One array per column (unnest), as for dependency changes below: a short statement to parse.
+  for (let at = 0; at < changed.length; at += 10000) {
+    const chunk = changed.slice(at, at + 10000);
+    const { rows } = await sql<{ id: number; package_id: number }>`
+      insert into resolutions (package_id, snapshot_id, resolved, problems, root_cause, buildroot, buildroot_size)
+      select package_id, ${snapshotId}::bigint, resolved, problems::jsonb, root_cause::jsonb, buildroot, buildroot_size
+      from unnest(${chunk.map((p) => p.row.id)}::bigint[], ${chunk.map((p) => p.resolved)}::boolean[], ${chunk.map((p) => JSON.stringify(p.problems))}::text[],
+                  ${chunk.map((p) => (p.rootCause ? JSON.stringify(p.rootCause) : null))}::text[], ${chunk.map((p) => p.buildroot)}::bytea[],
+                  ${chunk.map((p) => p.buildrootSize)}::int[])
+        as r(package_id, resolved, problems, root_cause, buildroot, buildroot_size)
+      returning id, package_id`.execute(trx);
     for (const r of rows) ids.set(r.package_id, r.id);
   }
   return ids;

@@ -54,6 +54,9 @@ for (const backend of databaseBackends()) {
     assert.is(appended.length, 20_000);
     assert.ok(appended.every((e, i) => i === 0 || e.id > appended[i - 1]!.id));
     assert.equal(appended.at(-1)!.payload, { i: 19_999 });
+    // The returned ids are the stored rows of the same events (paired by position, see appendEvents).
+    const stored = await readEvents(database.db, { afterId: appended[0]!.id - 1, limit: 20_000 });
+    assert.equal(stored.map((e) => [e.id, e.packageName, e.payload.i]), appended.map((e) => [e.id, e.packageName, e.payload.i]));
   });
 
   it('rolled-back appends leave nothing behind', async () => {

@@ -20,6 +20,12 @@ test('a realistic 210-member buildroot takes a few hundred bytes', () => {
   assert.equal(decodeBuildroot(encoded).length, 210);
 });
 
+test('a mapping of ids encodes like the mapped members (carried buildroots swap moved ids)', () => {
+  const members = Array.from({ length: 50 }, (_, i) => ({ binaryId: 100 + i * 3, distance: i % 3 ? i : null, base: i % 5 === 0 }));
+  const swap = (id: number) => (id % 2 ? id + 1000 : id);
+  assert.equal(encodeBuildroot(members, (m) => swap(m.binaryId)), encodeBuildroot(members.map((m) => ({ ...m, binaryId: swap(m.binaryId) }))));
+});
+
 test('empty buildroot and rejected negative ids', () => {
   assert.equal(decodeBuildroot(encodeBuildroot([])), []);
   assert.throws(() => encodeBuildroot([{ binaryId: -1, distance: 1, base: false }]), /bad binary id/);
