@@ -5,13 +5,17 @@
  * package list and package detail latency under load from a second process (autocannon).
  *
  *   node --max-old-space-size=8192 --import tsx bench/service.ts [--threads N] [--seconds S] [--every N]
+ *     [--keep-db NAME | --reuse-db NAME]
  *
- * `--every N` tracks every Nth source only (a quick run of the same path).
+ * `--every N` tracks every Nth source only (a quick run of the same path). `--keep-db NAME` builds
+ * into database NAME and keeps it; `--reuse-db NAME` skips the ingest and runs only the HTTP phase
+ * against such a kept database (to iterate on read queries without ingesting again).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
@@ -31,14 +35,16 @@ const option = (name: string, fallback: number) => {
 const threads = option('--threads', 0) || undefined;
 const seconds = option('--seconds', 15);
 const every = option('--every', 1);
+const named = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const [keep, reuse] = [named('--keep-db'), named('--reuse-db')];
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const name = `ripple_bench_${randomBytes(3).toString('hex')}`;
+const name = reuse ?? keep ?? `ripple_bench_${randomBytes(3).toString('hex')}`;
 const url = new URL(adminUrl);
 url.pathname = `/${name}`;
 
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
-await admin.query(`create database ${name}`);
+if (!reuse) await admin.query(`create database ${name}`);
 const database = await openDatabase({ url: url.toString() });
 const size = async () => Number((await admin.query('select pg_database_size($1) as s', [name])).rows[0].s);
 const ingestRows: string[][] = [];
@@ -48,11 +54,11 @@ const phaseRows: string[][] = [];
 try {
   const { db } = database;
   const sources = buildSources(await readSnapshot([resolve(data, 'bookworm')], 'deb'), defaultSettings('deb')).filter((_, i) => i % every === 0);
-  const collection = await db.insertInto('collections').values({
+  const collection = reuse ? await db.selectFrom('collections').select('id').where('name', '=', 'bookworm').executeTakeFirstOrThrow() : await db.insertInto('collections').values({
     name: 'bookworm', display_name: 'Debian 12', format: 'debian', sources: JSON.stringify([{ url: resolve(data, 'bookworm') }]),
     architectures: ['amd64'], base_buildroot: JSON.stringify({ packages: ['build-essential'], essential: true }),
   }).returning('id').executeTakeFirstOrThrow();
-  for (let at = 0; at < sources.length; at += 5000) {
+  if (!reuse) for (let at = 0; at < sources.length; at += 5000) {
     await db.insertInto('packages').values(sources.slice(at, at + 5000).map((s) => ({ collection_id: collection.id, name: s.name }))).execute();
   }
   const phase = async (label: string) => {
@@ -74,12 +80,16 @@ try {
       .where('snapshot_id', '=', outcome.snapshotId).groupBy(['previous_state', 'state']).execute();
     transitionRows.push(...transitions.map((t) => [label, `${t.previous_state} -> ${t.state}`, String(t.n)]));
   };
-  await phase('cold: bookworm');
-  await db.updateTable('collections').set({
-    sources: JSON.stringify(['bookworm', 'bookworm-updates', 'bookworm-security'].map((d) => ({ url: resolve(data, d) }))),
-  }).where('id', '=', collection.id).execute();
-  await phase('regeneration: + updates + security');
+  if (!reuse) {
+    await phase('cold: bookworm');
+    await db.updateTable('collections').set({
+      sources: JSON.stringify(['bookworm', 'bookworm-updates', 'bookworm-security'].map((d) => ({ url: resolve(data, d) }))),
+    }).where('id', '=', collection.id).execute();
+    await phase('regeneration: + updates + security');
+  }
 
+  // The server here runs without autovacuum: give the planner the statistics it would have.
+  await sql`vacuum (analyze)`.execute(db);
   const server = await startServer({ app: createApp({ db, config: loadConfig({ DATABASE_URL: url.toString() }) }), config: loadConfig({ RIPPLE_HTTP_PORT: '0' }) });
   try {
     const names = sources.filter((_, i) => i % 97 === 0).map((s) => s.name);
@@ -92,6 +102,7 @@ try {
     await load('package detail', names.map((n) => `/api/collections/bookworm/packages/${encodeURIComponent(n)}`));
     await load('Koschei /api/v1/packages', names.map((n) => `/api/v1/packages?collection=bookworm&name=${encodeURIComponent(n)}`));
     // What the web UI's pages call (web/src/pages), each cycled under the same load.
+    await db.deleteFrom('package_groups').where('name', '=', 'bench').execute(); // left by a kept run
     const group = await db.insertInto('package_groups').values({ name: 'bench', description: 'every 97th source' }).returning('id').executeTakeFirstOrThrow();
     await db.insertInto('package_group_members').values(names.map((n) => ({ group_id: group.id, package_name: n }))).execute();
     await load('UI overview: /api/collections', ['/api/collections']);
@@ -112,7 +123,7 @@ try {
   }
 } finally {
   await database.close();
-  await admin.query(`drop database ${name} with (force)`);
+  if (!keep && !reuse) await admin.query(`drop database ${name} with (force)`);
   await admin.end();
 }
 const print = (header: string[], rows: string[][]) => {

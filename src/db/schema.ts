@@ -150,6 +150,20 @@ export interface PackagesTable {
   resolved: boolean | null;
   last_resolution_id: number | null;
   created_at: CreatedAt;
+  /** The last finished (succeeded or failed) build and its finish, outcome and snapshot; triggers keep them (sql/0010). */
+  last_build_id: number | null;
+  last_build_finished_at: Timestamp | null;
+  last_build_outcome: BuildOutcome | null;
+  last_build_snapshot_id: number | null;
+  /** Nearest distance per dependency changed since the last build's snapshot, unknown last; null: none (a trigger keeps it). */
+  unapplied_change_distances: (number | null)[] | null;
+}
+
+/** Deltas of package counts per collection and state, appended by a trigger on packages (sql/0011); a count is their sum. */
+export interface PackageStateCountsTable {
+  collection_id: number;
+  state: PackageState;
+  n: number;
 }
 
 export interface PackageGroupsTable {
@@ -458,6 +472,7 @@ export interface Schema {
   snapshots: SnapshotsTable;
   binary_packages: BinaryPackagesTable;
   packages: PackagesTable;
+  package_state_counts: PackageStateCountsTable;
   package_groups: PackageGroupsTable;
   package_group_members: PackageGroupMembersTable;
   package_group_maintainers: PackageGroupMaintainersTable;
