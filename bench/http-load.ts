@@ -1,6 +1,7 @@
 /**
  * Load generator for the HTTP benchmarks, run as a separate process so the server under test has
- * its own event loop and core: `node --import tsx bench/http-load.ts <base-url> <seconds> <path>...`.
+ * its own event loop and core: `node --import tsx bench/http-load.ts <base-url> <seconds> <path>...`
+ * (HTTP_LOAD_CONNECTIONS concurrent connections, default 16).
  * Requests cycle through the given paths; prints one JSON line with latency percentiles (ms).
  */
 import autocannon from 'autocannon';
@@ -13,7 +14,7 @@ if (!base || !seconds || paths.length === 0) {
 let next = 0;
 const result = await autocannon({
   url: base,
-  connections: 16,
+  connections: Number(process.env.HTTP_LOAD_CONNECTIONS ?? 16),
   duration: Number(seconds),
   requests: [{ setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) }],
 });

@@ -5,11 +5,12 @@
  * package list and package detail latency under load from a second process (autocannon).
  *
  *   node --max-old-space-size=8192 --import tsx bench/service.ts [--threads N] [--seconds S] [--every N]
- *     [--keep-db NAME | --reuse-db NAME]
+ *     [--keep-db NAME | --reuse-db NAME] [--connections N]
  *
  * `--every N` tracks every Nth source only (a quick run of the same path). `--keep-db NAME` builds
  * into database NAME and keeps it; `--reuse-db NAME` skips the ingest and runs only the HTTP phase
- * against such a kept database (to iterate on read queries without ingesting again).
+ * against such a kept database (to iterate on read queries without ingesting again). `--connections N`:
+ * concurrent connections of the load generator (default 16).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +36,7 @@ const option = (name: string, fallback: number) => {
 const threads = option('--threads', 0) || undefined;
 const seconds = option('--seconds', 15);
 const every = option('--every', 1);
+const connections = option('--connections', 16);
 const named = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const [keep, reuse] = [named('--keep-db'), named('--reuse-db')];
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -94,7 +96,8 @@ try {
   try {
     const names = sources.filter((_, i) => i % 97 === 0).map((s) => s.name);
     const load = async (label: string, paths: string[]) => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', resolve(root, 'bench/http-load.ts'), server.url, String(seconds), ...paths], { maxBuffer: 1 << 24 });
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', resolve(root, 'bench/http-load.ts'), server.url, String(seconds), ...paths],
+        { maxBuffer: 1 << 24, env: { ...process.env, HTTP_LOAD_CONNECTIONS: String(connections) } });
       const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { rps: number; p50: number; p99: number; errors: number; non2xx: number };
       httpRows.push([label, String(r.rps), `${r.p50} ms`, `${r.p99} ms`, String(r.errors + r.non2xx)]);
     };
@@ -134,4 +137,4 @@ const print = (header: string[], rows: string[][]) => {
 print(['phase', 'wall', 'solved / tracked', 'resolutions changed', 'state changes / events', 'packages with dependency changes / events', 'events', 'db growth', 'mode'], ingestRows);
 print(['phase', 'seconds per step'], phaseRows);
 print(['phase', 'state change', 'packages'], transitionRows);
-print(['endpoint (16 connections, second process)', 'req/s', 'p50', 'p99', 'errors'], httpRows);
+print([`endpoint (${connections} connections, second process)`, 'req/s', 'p50', 'p99', 'errors'], httpRows);
