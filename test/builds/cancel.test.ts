@@ -16,6 +16,7 @@ import { readEvents } from '../../src/events/event-log.ts';
 import { schedulerTick } from '../../src/scheduling/scheduler.ts';
 import { fixtureRepositories } from '../fixtures/rpm/build-fixture-repos.ts';
 import { databaseBackends } from '../helpers/database.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { addBuilder, fixtureCollection, testSettings } from '../scheduling/scheduling-fixture.ts';
 
 for (const backend of databaseBackends()) {
@@ -28,15 +29,7 @@ for (const backend of databaseBackends()) {
   });
   it.after(async () => database.close());
 
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, 120_000, 50);
 
   it('the worker kills the command and records the build as canceled', async () => {
     const db = database.db;

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { waitFor } from '../helpers/wait-for.ts';
 import { projectRoot, rippleCommand, rippleEnv, seededDataDir } from './cli-fixture.ts';
 
 let dataDir: string;
@@ -16,16 +17,6 @@ test.before(async () => {
 });
 
 test.after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 test('demo serves the fixture; demo-bump makes baz unresolvable with its root cause; SIGTERM exits 0', async () => {
   const demo = spawn(...rippleCommand('demo', '--port', '0'), { cwd: projectRoot, env: rippleEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,9 +36,12 @@ test('demo serves the fixture; demo-bump makes baz unresolvable with its root ca
     const bump = spawnSync(...rippleCommand('demo-bump'), { cwd: projectRoot, env: rippleEnv(dataDir), encoding: 'utf8' });
     assert.is(bump.status, 0, bump.stderr);
     assert.match(bump.stdout, /moved fixture to v2/);
+    // A poll may meet the server closing an idle keep-alive connection while the ingest keeps it
+    // busy ("fetch failed"); the next poll asks again.
     const baz = await waitFor('baz to become unresolvable', async () => {
-      const detail = await (await fetch(`${url}/api/collections/fixture/packages/baz`)).json() as { resolved: boolean; state: string; resolution: { rootCause: { summary: string } | null } };
-      return detail.resolved === false ? detail : undefined;
+      const response = await fetch(`${url}/api/collections/fixture/packages/baz`).catch(() => undefined);
+      const detail = await response?.json() as { resolved: boolean; state: string; resolution: { rootCause: { summary: string } | null } } | undefined;
+      return detail?.resolved === false ? detail : undefined;
     }, 30_000);
     assert.is(baz.state, 'unresolved');
     assert.match(baz.resolution.rootCause?.summary ?? '', /libbar 2.0-1 replaced libbar 1.9-3/);

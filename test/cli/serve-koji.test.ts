@@ -10,17 +10,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KojiHubStandIn, TASK } from '../builds/koji-hub-stand-in.ts';
 import { fixtureRepositories } from '../fixtures/rpm/build-fixture-repos.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { projectRoot, rippleCommand, rippleEnv, seededDataDir } from './cli-fixture.ts';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 test('a build requested through the API of `ripple serve` runs as a Koji scratch build and is recorded', async () => {
   const repos = await fixtureRepositories();
