@@ -62,7 +62,11 @@ const evidenceChunk = 500;
 async function decisionsAt(trx: Trx, policies: PolicySet, gates: Gate[]): Promise<Decision[][]> {
   const out: Decision[][] = new Array(gates.length);
   const byVersion = new Map<string, number[]>();
-  gates.forEach((gate, g) => byVersion.set(gate.productVersion, [...(byVersion.get(gate.productVersion) ?? []), g]));
+  gates.forEach((gate, g) => {
+    const indexes = byVersion.get(gate.productVersion);
+    if (indexes) indexes.push(g);
+    else byVersion.set(gate.productVersion, [g]);
+  });
   for (const [productVersion, indexes] of byVersion) {
     for (let at = 0; at < indexes.length; at += evidenceChunk) {
       const chunk = indexes.slice(at, at + evidenceChunk);
