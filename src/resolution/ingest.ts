@@ -247,7 +247,16 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         || (plan.resolved ? !previousBuildroot || !previousBuildroot.equals(plan.buildroot!) : canonicalJson(plan.row.previous_problems) !== canonicalJson(plan.problems));
       if (!plan.changed) continue;
       if (plan.resolved && plan.row.previous_resolved) {
-        plan.dependencyChanges = diffBuildroots(entriesOf(previousEntries, plan.row.id), plan.members.map(entryOf), compare);
+        // A binary id is a NEVRA: members on both sides are no change, so only the rest is diffed
+        // (and turned into entries), as for carried buildroots above.
+        const before = previousEntries.members.get(plan.row.id) ?? [];
+        const beforeIds = new Set(before.map((m) => m.binaryId));
+        const nowIds = new Set(plan.members.map((m) => ids.of(m.binary)));
+        plan.dependencyChanges = diffBuildroots(
+          before.filter((m) => !nowIds.has(m.binaryId)).map((m) => memberEntry(previousEntries.binaries.get(m.binaryId)!, m)),
+          plan.members.filter((m) => !beforeIds.has(ids.of(m.binary))).map(entryOf),
+          compare,
+        );
       }
       if (previous && plan.row.previous_resolved !== null && (plan.row.previous_resolved !== plan.resolved || !plan.resolved)) {
         changes ??= binaryChanges(previous.binaries, snapshot.binaries);
