@@ -41,6 +41,7 @@ import {
 } from './build-queue.ts';
 import { KojiClient, KojiFault, TaskState, taskStateName, type KojiHost, type KojiTaskInfo } from './koji-client.ts';
 import { logDirectory } from './local-worker.ts';
+import { SerialPoller } from './serial-poller.ts';
 
 export interface KojiSettings {
   /** Prefix making `packages/...` relative to the hub's work directory (Koschei's srpm_relative_path_root). */
@@ -130,15 +131,14 @@ export class KojiWorker {
   /** Tasks we already asked the hub to cancel (asking again after a restart is harmless). */
   readonly #cancelSent = new Set<number>();
   #channelId: number | undefined;
-  #timers: NodeJS.Timeout[] = [];
-  #ticking: Promise<void> = Promise.resolve();
-  #stopped = false;
+  readonly #poller: SerialPoller;
 
   constructor(db: Db, options: KojiWorkerOptions) {
     this.#db = db;
     this.#options = options;
     this.#client = options.client;
     this.#logger = (options.logger ?? createLogger()).scope({ label: 'koji', worker: options.name });
+    this.#poller = new SerialPoller(() => this.#tick(), (error) => this.#logger.error('koji poll failed', { error }));
   }
 
   get name(): string {
@@ -146,25 +146,23 @@ export class KojiWorker {
   }
 
   async start(): Promise<void> {
-    this.#stopped = false;
     mkdirSync(this.#options.logDir, { recursive: true });
     // Capacity 0 until the hub tells how loaded it is.
     await registerBuilder(this.#db, { name: this.#options.name, backend: 'koji', arches: this.#options.arches, capacity: 0 });
-    this.#timers.push(setInterval(() => void this.tick(), this.#options.pollSeconds * 1000));
     // Leases and liveness between polls, so a long poll (many logs to fetch) loses neither.
     const renew = async () => {
       await heartbeat(this.#db, this.#options.name);
       await this.#renew();
     };
-    this.#timers.push(setInterval(() => void renew().catch((error: unknown) => this.#logger.warn('lease renewal failed', { error })),
-      (this.#options.leaseSeconds * 1000) / 3));
-    await this.tick();
+    await this.#poller.start(this.#options.pollSeconds * 1000, {
+      every: (this.#options.leaseSeconds * 1000) / 3,
+      run: () => void renew().catch((error: unknown) => this.#logger.warn('lease renewal failed', { error })),
+    });
   }
 
   /** One poll now, after the previous one (polls of one worker never overlap). */
   tick(): Promise<void> {
-    this.#ticking = this.#ticking.then(() => this.#tick()).catch((error: unknown) => this.#logger.error('koji poll failed', { error }));
-    return this.#ticking;
+    return this.#poller.tick();
   }
 
   /**
@@ -172,10 +170,7 @@ export class KojiWorker {
    * this worker's next start (same name) or, once the leases expire, by any koji worker.
    */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
-    await this.#ticking;
+    await this.#poller.stop();
   }
 
   /**
@@ -200,7 +195,6 @@ export class KojiWorker {
   }
 
   async #tick(): Promise<void> {
-    if (this.#stopped) return;
     const me = await heartbeat(this.#db, this.#options.name);
     await this.#renew();
     const requeued = await reclaimExpired(this.#db, this.#options.retry);
@@ -213,7 +207,7 @@ export class KojiWorker {
       await this.#submit(build, { lookForEarlierTask: true, previousTask: null });
     }
     const capacity = await this.#capacity(held.length);
-    if (!me || me.draining || this.#stopped) return;
+    if (!me || me.draining || this.#poller.stopped) return;
     const claimed = await claimBuilds(this.#db, { name: this.#options.name, backend: 'koji', arches: this.#options.arches, capacity },
       capacity - held.length, this.#options.leaseSeconds);
     for (const build of claimed) {

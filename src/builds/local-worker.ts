@@ -19,6 +19,7 @@ import { InfrastructureError, localExecutor, simulationExecutor, type BuildExecu
 import {
   claimBuilds, failInfrastructure, finishCanceled, heartbeat, reclaimExpired, registerBuilder, renewLeases, type ClaimedBuild, type RetrySettings,
 } from './build-queue.ts';
+import { SerialPoller } from './serial-poller.ts';
 
 export interface WorkerOptions {
   name: string;
@@ -64,14 +65,13 @@ export class BuildWorker {
   readonly #db: Db;
   readonly #options: WorkerOptions;
   readonly #logger: Logger;
-  #timers: NodeJS.Timeout[] = [];
-  #ticking: Promise<void> = Promise.resolve();
-  #stopped = false;
+  readonly #poller: SerialPoller;
 
   constructor(db: Db, options: WorkerOptions) {
     this.#db = db;
     this.#options = options;
     this.#logger = (options.logger ?? createLogger()).scope({ label: 'builder', worker: options.name });
+    this.#poller = new SerialPoller(() => this.#tick(), (error) => this.#logger.warn('builder tick failed', { error }));
   }
 
   get name(): string {
@@ -82,25 +82,21 @@ export class BuildWorker {
     mkdirSync(this.#options.logDir, { recursive: true });
     await registerBuilder(this.#db, this.#options);
     const poll = (this.#options.pollSeconds ?? this.#options.leaseSeconds / 3) * 1000;
-    this.#timers.push(setInterval(() => void this.tick(), poll));
-    this.#timers.push(setInterval(() => void this.#renew(), (this.#options.leaseSeconds * 1000) / 3));
-    await this.tick();
+    await this.#poller.start(poll, { every: (this.#options.leaseSeconds * 1000) / 3, run: () => void this.#renew() });
   }
 
   /** Heartbeat, reclaim expired leases, claim what fits. Serialised per worker. */
   tick(): Promise<void> {
-    this.#ticking = this.#ticking.then(() => this.#tick()).catch((error: unknown) => this.#logger.warn('builder tick failed', { error }));
-    return this.#ticking;
+    return this.#poller.tick();
   }
 
   async #tick(): Promise<void> {
-    if (this.#stopped) return;
     const me = await heartbeat(this.#db, this.#options.name);
     // Renewing also picks up cancel requests, so a cancel takes at most one poll to act.
     await this.#renew();
     const requeued = await reclaimExpired(this.#db, this.#options.retry);
     if (requeued.length) this.#logger.warn('builds of lost workers returned to the queue', { builds: requeued.map((r) => r.id) });
-    if (!me || me.draining || this.#stopped) return;
+    if (!me || me.draining || this.#poller.stopped) return;
     const claimed = await claimBuilds(this.#db, this.#options, this.#options.capacity - this.running.size, this.#options.leaseSeconds);
     for (const build of claimed) {
       const controller = new AbortController();
@@ -108,7 +104,7 @@ export class BuildWorker {
       this.running.set(build.id, entry);
       entry.done = this.#run(entry).finally(() => {
         this.running.delete(build.id);
-        if (!this.#stopped) void this.tick();
+        if (!this.#poller.stopped) void this.tick();
       });
     }
   }
@@ -158,7 +154,7 @@ export class BuildWorker {
       if (finished) logger.info('build finished', { outcome: finished.outcome, state: finished.state });
       else logger.warn('build result discarded: the lease was lost meanwhile');
     } catch (error) {
-      if (signal.aborted && this.#stopped === false) return;
+      if (signal.aborted && !this.#poller.stopped) return;
       const message = error instanceof InfrastructureError ? error.message : `unexpected: ${(error as Error).message}`;
       if (!(error instanceof InfrastructureError)) logger.error('build failed unexpectedly', { error });
       const retried = await failInfrastructure(this.#db, this.#options.name, build, message, this.#options.retry)
@@ -171,10 +167,7 @@ export class BuildWorker {
 
   /** Stops claiming; running builds are aborted and go back to the queue as infrastructure failures. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers = [];
-    await this.#ticking;
+    await this.#poller.stop();
     for (const r of this.running.values()) r.controller.abort();
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
