@@ -71,7 +71,7 @@ try {
     // Every state change and every package's dependency changes must be in the event log.
     const count = async (type: string) => Number((await db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('id', '>', events).where('type', '=', type).executeTakeFirstOrThrow()).n);
-    const changedPackages = Number((await db.selectFrom('dependency_changes').select((eb) => eb.fn.count<number>('package_id').distinct().as('n'))
+    const changedPackages = Number((await db.selectFrom('package_dependency_changes').select((eb) => eb.fn.count<number>('package_id').distinct().as('n'))
       .where('snapshot_id', '=', outcome.snapshotId).executeTakeFirstOrThrow()).n);
     ingestRows.push([label, `${wall.toFixed(1)} s`, `${outcome.solved} / ${outcome.tracked}`, String(outcome.changed),
       `${outcome.stateChanges} / ${await count('package.state.change')}`, `${changedPackages} / ${await count('package.dependency.change')}`,

@@ -226,7 +226,7 @@ export async function packageDetail(db: Db, collectionName: string, name: string
       sql<[DependencyChangeBaseline, string, string, number | null, number | null, number | null][]>`(
         select coalesce(json_agg(json_build_array(d.baseline, d.dependency_name, d.kind, d.distance, d.previous_binary_package_id, d.current_binary_package_id)
           order by d.distance nulls last, d.dependency_name), '[]')
-        from dependency_changes d where d.package_id = p.id and d.snapshot_id = r.snapshot_id)`.as('changes'),
+        from package_dependency_changes d where d.package_id = p.id and d.snapshot_id = r.snapshot_id)`.as('changes'),
       sql<[number, number, string, boolean, StoredProblem[], number | null, string][]>`(
         select coalesce(json_agg(json_build_array(h.id, h.sequence, h.snapshot_at, h.resolved, h.problems, h.buildroot_size, h.created_at) order by h.id desc), '[]')
         from (select x.id, s.sequence, s.created_at as snapshot_at, x.resolved, x.problems, x.buildroot_size, x.created_at
@@ -313,7 +313,7 @@ export interface AffectedByQuery {
 export async function affectedBy(db: Db, collectionName: string, query: AffectedByQuery) {
   const collection = await getCollection(db, collectionName);
   const rows = await db
-    .selectFrom('dependency_changes as dc')
+    .selectFrom('package_dependency_changes as dc')
     .innerJoin('snapshots as s', 's.id', 'dc.snapshot_id')
     .innerJoin('packages as p', 'p.id', 'dc.package_id')
     .leftJoinLateral(

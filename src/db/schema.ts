@@ -196,6 +196,8 @@ export interface ResolutionsTable {
   /** binary_packages ids: sorted, delta-encoded, compressed. */
   buildroot: Bytes | null;
   buildroot_size: number | null;
+  /** 0012: its snapshot's base_dependency_changes are dependency changes of this package too. */
+  base_changed: Generated<boolean>;
   created_at: CreatedAt;
 }
 
@@ -213,6 +215,31 @@ export interface DependencyChangesTable {
   /** 1 = direct build dependency; null = beyond the measured distance or base buildroot. */
   distance: number | null;
   /** 0005: the build that applied these changes (baseline 'last_build' only). */
+  build_id: number | null;
+}
+
+/** 0012: a base buildroot move, once per snapshot (see resolutions.base_changed). */
+export interface BaseDependencyChangesTable {
+  snapshot_id: number;
+  dependency_name: string;
+  previous_binary_package_id: number | null;
+  current_binary_package_id: number | null;
+  kind: DependencyChangeKind;
+}
+
+/**
+ * 0012 view: a package's own dependency changes and the base changes its resolutions carry. (A
+ * view's columns are all nullable to PostgreSQL; these are the nullabilities of its rows.)
+ */
+export interface PackageDependencyChangesView {
+  package_id: number;
+  snapshot_id: number;
+  baseline: DependencyChangeBaseline;
+  dependency_name: string;
+  previous_binary_package_id: number | null;
+  current_binary_package_id: number | null;
+  kind: DependencyChangeKind;
+  distance: number | null;
   build_id: number | null;
 }
 
@@ -478,6 +505,8 @@ export interface Schema {
   package_group_maintainers: PackageGroupMaintainersTable;
   resolutions: ResolutionsTable;
   dependency_changes: DependencyChangesTable;
+  base_dependency_changes: BaseDependencyChangesTable;
+  package_dependency_changes: PackageDependencyChangesView;
   package_state_changes: PackageStateChangesTable;
   events: EventsTable;
   event_log_state: EventLogStateTable;

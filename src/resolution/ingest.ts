@@ -20,7 +20,7 @@ import { readFingerprint, stackLayers, type Fingerprint, type Snapshot, type Sna
 import { compareDebianVersions, compareRpmVersions } from '../repos/versions.ts';
 import { decodeBuildroot, encodeBuildroot, type EncodedMember } from './buildroot-codec.ts';
 import { distTypeOf, resolutionSettings, sourceLocations, type CollectionRow } from './collection-settings.ts';
-import { diffBuildroots, type BuildrootEntry, type DependencyChange } from './dependency-changes.ts';
+import { diffBuildroots, type BuildrootEntry, type DependencyChange, type EntryComparator } from './dependency-changes.ts';
 import { planIncremental, type PreviousResult } from './incremental.ts';
 import { currentLayers, loadSnapshot, storeLayers } from './layer-store.ts';
 import { packageState } from './package-state.ts';
@@ -90,6 +90,10 @@ interface PackagePlan {
   changed: boolean;
   state: PackageState;
   dependencyChanges: DependencyChange[];
+  /** The rows stored for this package: all its changes, or without the base's (baseChanged). */
+  storedChanges: DependencyChange[];
+  /** Its snapshot's base changes are among its dependency changes (sql/0012). */
+  baseChanged: boolean;
   rootCause: RootCause | null;
 }
 
@@ -270,6 +274,18 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         );
       }
     }
+    // How the base moved, stored once; a package whose changes hold it stores only the rest.
+    const base = resolver.base.resolved && active?.base_resolved && active.base_buildroot
+      ? await baseChanges(db, active.base_buildroot, resolver.base.buildroot, compare)
+      : noBaseChanges;
+    const ownChanges = new Map<DependencyChange[], DependencyChange[] | null>();
+    for (const plan of plans) {
+      if (!plan.changed || plan.dependencyChanges.length === 0) continue;
+      let own = ownChanges.get(plan.dependencyChanges);
+      if (own === undefined) ownChanges.set(plan.dependencyChanges, own = withoutBaseChanges(plan.dependencyChanges, base));
+      plan.baseChanged = own !== null;
+      plan.storedChanges = own ?? plan.dependencyChanges;
+    }
     phases.lap('compare');
 
     await storing;
@@ -279,6 +295,7 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
       : null;
     const result = await commitSnapshot(db, {
       collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids: ids.byNevra, previousIds: previousEntries.binaries,
+      baseChanges: plans.some((p) => p.baseChanged) ? base : noBaseChanges,
       base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
       settings, solved: solved.size, durationMs: Date.now() - started,
     });
@@ -366,7 +383,7 @@ function planPackages(packages: PackageRow[], sources: Map<string, SourcePackage
   return packages.map((row) => {
     const plan: PackagePlan = {
       row, source: sources.get(row.name) ?? null, resolvedNow: false, carried: false, resolved: row.resolved ?? false, problems: [], buildroot: null,
-      members: [], buildrootSize: null, changed: false, state: row.state, dependencyChanges: [], rootCause: null,
+      members: [], buildrootSize: null, changed: false, state: row.state, dependencyChanges: [], storedChanges: [], baseChanged: false, rootCause: null,
     };
     if (!row.tracked || row.blocked || !baseResolved) {
       // Not resolved in this snapshot: keep the last resolution; only flags decide the state.
@@ -533,6 +550,7 @@ interface CommitInput {
   ids: Map<string, number>;
   /** The previous buildroots' binaries by id: dependency changes name their previous versions by id. */
   previousIds: Map<number, Omit<BuildrootEntry, 'distance'>>;
+  baseChanges: BaseChanges;
   base: { resolved: true; buildroot: Buffer } | { resolved: false; problems: ResolutionProblem[] };
   settings: ResolutionSettings;
   solved: number;
@@ -548,6 +566,8 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
     if (!mine) throw new RippleError(ErrorCode.Conflict, `snapshot ${sequence} of ${collection.name} was taken over (lease expired) before it could be stored`);
 
     const changed = plans.filter((p) => p.changed);
+    // Before the resolutions that carry them: their trigger reads them (sql/0012).
+    await insertBaseChanges(trx, snapshotId, input.baseChanges, input.ids);
     const resolutionIds = await insertResolutions(trx, snapshotId, changed);
     await insertDependencyChanges(trx, snapshotId, changed, input.ids, input.previousIds);
     const stateChanged = plans.filter((p) => p.state !== p.row.state);
@@ -637,12 +657,12 @@ async function insertResolutions(trx: Trx, snapshotId: number, changed: PackageP
   for (let at = 0; at < changed.length; at += 10000) {
     const chunk = changed.slice(at, at + 10000);
     const { rows } = await sql<{ id: number; package_id: number }>`
-      insert into resolutions (package_id, snapshot_id, resolved, problems, root_cause, buildroot, buildroot_size)
-      select package_id, ${snapshotId}::bigint, resolved, problems::jsonb, root_cause::jsonb, buildroot, buildroot_size
+      insert into resolutions (package_id, snapshot_id, resolved, problems, root_cause, buildroot, buildroot_size, base_changed)
+      select package_id, ${snapshotId}::bigint, resolved, problems::jsonb, root_cause::jsonb, buildroot, buildroot_size, base_changed
       from unnest(${chunk.map((p) => p.row.id)}::bigint[], ${chunk.map((p) => p.resolved)}::boolean[], ${chunk.map((p) => JSON.stringify(p.problems))}::text[],
                   ${chunk.map((p) => (p.rootCause ? JSON.stringify(p.rootCause) : null))}::text[], ${chunk.map((p) => p.buildroot)}::bytea[],
-                  ${chunk.map((p) => p.buildrootSize)}::int[])
-        as r(package_id, resolved, problems, root_cause, buildroot, buildroot_size)
+                  ${chunk.map((p) => p.buildrootSize)}::int[], ${chunk.map((p) => p.baseChanged)}::boolean[])
+        as r(package_id, resolved, problems, root_cause, buildroot, buildroot_size, base_changed)
       returning id, package_id`.execute(trx);
     for (const r of rows) ids.set(r.package_id, r.id);
   }
@@ -653,7 +673,7 @@ async function insertDependencyChanges(trx: Trx, snapshotId: number, changed: Pa
   // Previous versions are members of previous buildroots, whose ids are known.
   const idOf = new Map(ids);
   for (const [id, entry] of previousIds) if (!idOf.has(nevra(entry))) idOf.set(nevra(entry), id);
-  const rows = changed.flatMap((p) => dedupeByName(p.dependencyChanges).map((c) => ({
+  const rows = changed.flatMap((p) => dedupeByName(p.storedChanges).map((c) => ({
     package: p.row.id,
     name: c.name,
     previous: c.previous ? idOf.get(nevra(c.previous))! : null,
@@ -672,6 +692,53 @@ async function insertDependencyChanges(trx: Trx, snapshotId: number, changed: Pa
                   ${chunk.map((r) => r.current)}::bigint[], ${chunk.map((r) => r.kind)}::text[], ${chunk.map((r) => r.distance)}::smallint[])
         as r(package_id, dependency_name, previous_id, current_id, kind, distance)`.execute(trx);
   }
+}
+
+/**
+ * The base buildroot's move since the previous snapshot: its changes, and the ids of the previous
+ * base's binaries (the current ones are in the ingest's ids).
+ */
+interface BaseChanges {
+  changes: DependencyChange[];
+  keys: Set<string>;
+  names: Set<string>;
+  previousIds: Map<string, number>;
+}
+
+const noBaseChanges: BaseChanges = { changes: [], keys: new Set(), names: new Set(), previousIds: new Map() };
+const changeKey = (c: DependencyChange) => `${c.kind} ${c.distance} ${c.previous ? nevra(c.previous) : ''} ${c.current ? nevra(c.current) : ''}`;
+
+async function baseChanges(db: Db, previousEncoded: Uint8Array, current: BuildrootPackage[], compare: EntryComparator): Promise<BaseChanges> {
+  const members = decodeBuildroot(previousEncoded);
+  const binaries = await binaryEntries(db, members.map((m) => m.binaryId));
+  const previous = members.map((m) => memberEntry(binaries.get(m.binaryId)!, m));
+  const changes = diffBuildroots(previous, current.map(entryOf), compare);
+  const names = new Set(changes.map((c) => c.name));
+  // One row per name and snapshot; a base holding one name twice (multilib) stays per package.
+  if (names.size !== changes.length) return noBaseChanges;
+  return { changes, keys: new Set(changes.map(changeKey)), names, previousIds: new Map(members.map((m, i) => [nevra(previous[i]!), m.binaryId])) };
+}
+
+/**
+ * A package's changes without the base's, when they hold every base change and nothing else under
+ * a base change's name: then its own rows plus the base's are exactly its changes, as readers of
+ * package_dependency_changes see them. Otherwise null: all of them are stored with the package.
+ */
+function withoutBaseChanges(changes: DependencyChange[], base: BaseChanges): DependencyChange[] | null {
+  if (base.changes.length === 0) return null;
+  const own = changes.filter((c) => !base.keys.has(changeKey(c)));
+  return own.length + base.changes.length === changes.length && !own.some((c) => base.names.has(c.name)) ? own : null;
+}
+
+async function insertBaseChanges(trx: Trx, snapshotId: number, base: BaseChanges, ids: Map<string, number>): Promise<void> {
+  if (base.changes.length === 0) return;
+  await trx.insertInto('base_dependency_changes').values(base.changes.map((c) => ({
+    snapshot_id: snapshotId,
+    dependency_name: c.name,
+    previous_binary_package_id: c.previous ? base.previousIds.get(nevra(c.previous))! : null,
+    current_binary_package_id: c.current ? ids.get(nevra(c.current))! : null,
+    kind: c.kind,
+  }))).execute();
 }
 
 /** The table keeps one row per dependency name and baseline; multilib pairs keep the nearest change. */

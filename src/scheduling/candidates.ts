@@ -104,7 +104,7 @@ export async function loadCandidates(db: Db, packageIds: readonly number[]): Pro
       from (
         select distinct on (dc.dependency_name) dc.dependency_name, dc.kind, dc.distance,
           ${nevraSql('pb')} as previous, ${nevraSql('cb')} as current
-        from dependency_changes dc
+        from package_dependency_changes dc
         join snapshots s on s.id = dc.snapshot_id
         left join binary_packages pb on pb.id = dc.previous_binary_package_id
         left join binary_packages cb on cb.id = dc.current_binary_package_id

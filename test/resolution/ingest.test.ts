@@ -104,11 +104,25 @@ for (const backend of databaseBackends()) {
     assert.is(state.payload.old, 'unknown');
     assert.is(state.payload.new, 'unresolved');
 
-    const changes = await database.db.selectFrom('dependency_changes as d').innerJoin('packages as p', 'p.id', 'd.package_id')
+    const changes = await database.db.selectFrom('package_dependency_changes as d').innerJoin('packages as p', 'p.id', 'd.package_id')
       .innerJoin('binary_packages as c', 'c.id', 'd.current_binary_package_id')
       .select(['p.name as package', 'd.dependency_name', 'd.kind', 'c.version']).where('d.dependency_name', '=', 'coreutils').execute();
     assert.ok(changes.length >= 5, 'every resolved package saw coreutils move');
     assert.ok(changes.every((c) => c.kind === 'upgraded' && c.version === '9.3'));
+    // coreutils is in the base buildroot: its move is stored once for the snapshot, not per package.
+    const stored = await database.db.selectFrom('dependency_changes').select('package_id').where('dependency_name', '=', 'coreutils').execute();
+    assert.equal(stored, []);
+    const base = await database.db.selectFrom('base_dependency_changes').select(['dependency_name', 'kind']).where('dependency_name', '=', 'coreutils').execute();
+    assert.equal(base, [{ dependency_name: 'coreutils', kind: 'upgraded' }]);
+    // ... and every reader still sees it per package: detail, affected-by, the scheduler's distances.
+    const app = createApp({ db: database.db, config: loadConfig({}) });
+    const detail = await (await app.request(`/api/collections/fixture/packages/${changes[0]!.package}`)).json() as
+      { dependencyChanges: { previousResolution: { dependency: string; kind: string; distance: number | null; current: { version: string } }[] } };
+    assert.ok(detail.dependencyChanges.previousResolution.some((c) => c.dependency === 'coreutils' && c.kind === 'upgraded' && c.distance === null && c.current.version === '9.3'));
+    const affected = await (await app.request('/api/collections/fixture/affected-by/coreutils')).json() as { items: { package: string }[] };
+    assert.equal(affected.items.map((i) => i.package).sort(), changes.map((c) => c.package).sort());
+    const distances = await database.db.selectFrom('packages').select('unapplied_change_distances').where('name', 'in', changes.map((c) => c.package)).execute();
+    assert.ok(distances.every((d) => d.unapplied_change_distances?.includes(null as unknown as number)), 'the base change counts as a change of unknown distance');
   });
 
   it('snapshot history and the diff between any two snapshots, over the API', async () => {
