@@ -196,8 +196,8 @@ export interface ResolutionsTable {
   /** binary_packages ids: sorted, delta-encoded, compressed. */
   buildroot: Bytes | null;
   buildroot_size: number | null;
-  /** 0012: its snapshot's base_dependency_changes are dependency changes of this package too. */
-  base_changed: Generated<boolean>;
+  /** 0012: its dependency changes since the package's previous resolution (null: none). */
+  change_set_id: number | null;
   created_at: CreatedAt;
 }
 
@@ -218,18 +218,25 @@ export interface DependencyChangesTable {
   build_id: number | null;
 }
 
-/** 0012: a base buildroot move, once per snapshot (see resolutions.base_changed). */
-export interface BaseDependencyChangesTable {
-  snapshot_id: number;
+/** 0012: dependency changes stored once per distinct set, shared by the resolutions that have them. */
+export interface DependencyChangeSetsTable {
+  id: Id;
+  /** sha256 of the set's rows (src/resolution/ingest.ts). */
+  digest: string;
+}
+
+export interface DependencyChangeSetMembersTable {
+  set_id: number;
   dependency_name: string;
   previous_binary_package_id: number | null;
   current_binary_package_id: number | null;
   kind: DependencyChangeKind;
+  distance: number | null;
 }
 
 /**
- * 0012 view: a package's own dependency changes and the base changes its resolutions carry. (A
- * view's columns are all nullable to PostgreSQL; these are the nullabilities of its rows.)
+ * 0012 view: a package's dependency_changes rows and its resolutions' change sets. (A view's
+ * columns are all nullable to PostgreSQL; these are the nullabilities of its rows.)
  */
 export interface PackageDependencyChangesView {
   package_id: number;
@@ -505,7 +512,8 @@ export interface Schema {
   package_group_maintainers: PackageGroupMaintainersTable;
   resolutions: ResolutionsTable;
   dependency_changes: DependencyChangesTable;
-  base_dependency_changes: BaseDependencyChangesTable;
+  dependency_change_sets: DependencyChangeSetsTable;
+  dependency_change_set_members: DependencyChangeSetMembersTable;
   package_dependency_changes: PackageDependencyChangesView;
   package_state_changes: PackageStateChangesTable;
   events: EventsTable;

@@ -8,6 +8,7 @@
  * index) with a lease the holder renews; a second instance gets `busy` and never resolves the same
  * snapshot; an expired lease (holder died) is failed by the next claimant.
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { BinaryPackage, SourcePackage } from '../../resolver/src/types.ts';
 import type { Db, Trx } from '../db/database.ts';
@@ -20,7 +21,7 @@ import { readFingerprint, stackLayers, type Fingerprint, type Snapshot, type Sna
 import { compareDebianVersions, compareRpmVersions } from '../repos/versions.ts';
 import { decodeBuildroot, encodeBuildroot, type EncodedMember } from './buildroot-codec.ts';
 import { distTypeOf, resolutionSettings, sourceLocations, type CollectionRow } from './collection-settings.ts';
-import { diffBuildroots, type BuildrootEntry, type DependencyChange, type EntryComparator } from './dependency-changes.ts';
+import { diffBuildroots, type BuildrootEntry, type DependencyChange } from './dependency-changes.ts';
 import { planIncremental, type PreviousResult } from './incremental.ts';
 import { currentLayers, loadSnapshot, storeLayers } from './layer-store.ts';
 import { packageState } from './package-state.ts';
@@ -90,10 +91,6 @@ interface PackagePlan {
   changed: boolean;
   state: PackageState;
   dependencyChanges: DependencyChange[];
-  /** The rows stored for this package: all its changes, or without the base's (baseChanged). */
-  storedChanges: DependencyChange[];
-  /** Its snapshot's base changes are among its dependency changes (sql/0012). */
-  baseChanged: boolean;
   rootCause: RootCause | null;
 }
 
@@ -274,18 +271,6 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         );
       }
     }
-    // How the base moved, stored once; a package whose changes hold it stores only the rest.
-    const base = resolver.base.resolved && active?.base_resolved && active.base_buildroot
-      ? await baseChanges(db, active.base_buildroot, resolver.base.buildroot, compare)
-      : noBaseChanges;
-    const ownChanges = new Map<DependencyChange[], DependencyChange[] | null>();
-    for (const plan of plans) {
-      if (!plan.changed || plan.dependencyChanges.length === 0) continue;
-      let own = ownChanges.get(plan.dependencyChanges);
-      if (own === undefined) ownChanges.set(plan.dependencyChanges, own = withoutBaseChanges(plan.dependencyChanges, base));
-      plan.baseChanged = own !== null;
-      plan.storedChanges = own ?? plan.dependencyChanges;
-    }
     phases.lap('compare');
 
     await storing;
@@ -295,7 +280,6 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
       : null;
     const result = await commitSnapshot(db, {
       collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids: ids.byNevra, previousIds: previousEntries.binaries,
-      baseChanges: plans.some((p) => p.baseChanged) ? base : noBaseChanges,
       base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
       settings, solved: solved.size, durationMs: Date.now() - started,
     });
@@ -383,7 +367,7 @@ function planPackages(packages: PackageRow[], sources: Map<string, SourcePackage
   return packages.map((row) => {
     const plan: PackagePlan = {
       row, source: sources.get(row.name) ?? null, resolvedNow: false, carried: false, resolved: row.resolved ?? false, problems: [], buildroot: null,
-      members: [], buildrootSize: null, changed: false, state: row.state, dependencyChanges: [], storedChanges: [], baseChanged: false, rootCause: null,
+      members: [], buildrootSize: null, changed: false, state: row.state, dependencyChanges: [], rootCause: null,
     };
     if (!row.tracked || row.blocked || !baseResolved) {
       // Not resolved in this snapshot: keep the last resolution; only flags decide the state.
@@ -550,7 +534,6 @@ interface CommitInput {
   ids: Map<string, number>;
   /** The previous buildroots' binaries by id: dependency changes name their previous versions by id. */
   previousIds: Map<number, Omit<BuildrootEntry, 'distance'>>;
-  baseChanges: BaseChanges;
   base: { resolved: true; buildroot: Buffer } | { resolved: false; problems: ResolutionProblem[] };
   settings: ResolutionSettings;
   solved: number;
@@ -566,10 +549,9 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
     if (!mine) throw new RippleError(ErrorCode.Conflict, `snapshot ${sequence} of ${collection.name} was taken over (lease expired) before it could be stored`);
 
     const changed = plans.filter((p) => p.changed);
-    // Before the resolutions that carry them: their trigger reads them (sql/0012).
-    await insertBaseChanges(trx, snapshotId, input.baseChanges, input.ids);
-    const resolutionIds = await insertResolutions(trx, snapshotId, changed);
-    await insertDependencyChanges(trx, snapshotId, changed, input.ids, input.previousIds);
+    // Before the resolutions that name them: their trigger reads the sets' rows (sql/0012).
+    const changeSets = await insertChangeSets(trx, changed, input.ids, input.previousIds);
+    const resolutionIds = await insertResolutions(trx, snapshotId, changed, changeSets);
     const stateChanged = plans.filter((p) => p.state !== p.row.state);
     await updatePackages(trx, snapshotId, plans, resolutionIds);
     // Chunks keep each statement under PostgreSQL's 65535 bind parameters.
@@ -651,95 +633,69 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
   });
 }
 
-async function insertResolutions(trx: Trx, snapshotId: number, changed: PackagePlan[]): Promise<Map<number, number>> {
+async function insertResolutions(trx: Trx, snapshotId: number, changed: PackagePlan[], changeSets: Map<DependencyChange[], number>): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
   // One array per column (unnest), as for dependency changes below: a short statement to parse.
   for (let at = 0; at < changed.length; at += 10000) {
     const chunk = changed.slice(at, at + 10000);
     const { rows } = await sql<{ id: number; package_id: number }>`
-      insert into resolutions (package_id, snapshot_id, resolved, problems, root_cause, buildroot, buildroot_size, base_changed)
-      select package_id, ${snapshotId}::bigint, resolved, problems::jsonb, root_cause::jsonb, buildroot, buildroot_size, base_changed
+      insert into resolutions (package_id, snapshot_id, resolved, problems, root_cause, buildroot, buildroot_size, change_set_id)
+      select package_id, ${snapshotId}::bigint, resolved, problems::jsonb, root_cause::jsonb, buildroot, buildroot_size, change_set_id
       from unnest(${chunk.map((p) => p.row.id)}::bigint[], ${chunk.map((p) => p.resolved)}::boolean[], ${chunk.map((p) => JSON.stringify(p.problems))}::text[],
                   ${chunk.map((p) => (p.rootCause ? JSON.stringify(p.rootCause) : null))}::text[], ${chunk.map((p) => p.buildroot)}::bytea[],
-                  ${chunk.map((p) => p.buildrootSize)}::int[], ${chunk.map((p) => p.baseChanged)}::boolean[])
-        as r(package_id, resolved, problems, root_cause, buildroot, buildroot_size, base_changed)
+                  ${chunk.map((p) => p.buildrootSize)}::int[], ${chunk.map((p) => changeSets.get(p.dependencyChanges) ?? null)}::bigint[])
+        as r(package_id, resolved, problems, root_cause, buildroot, buildroot_size, change_set_id)
       returning id, package_id`.execute(trx);
     for (const r of rows) ids.set(r.package_id, r.id);
   }
   return ids;
 }
 
-async function insertDependencyChanges(trx: Trx, snapshotId: number, changed: PackagePlan[], ids: Map<string, number>, previousIds: CommitInput['previousIds']): Promise<void> {
+/**
+ * The change sets of these packages (sql/0012), inserting the ones not stored yet: ids by the
+ * packages' change arrays (carried buildroots with the same moves share one array, see compare).
+ */
+async function insertChangeSets(trx: Trx, changed: PackagePlan[], ids: Map<string, number>, previousIds: CommitInput['previousIds']): Promise<Map<DependencyChange[], number>> {
   // Previous versions are members of previous buildroots, whose ids are known.
   const idOf = new Map(ids);
   for (const [id, entry] of previousIds) if (!idOf.has(nevra(entry))) idOf.set(nevra(entry), id);
-  const rows = changed.flatMap((p) => dedupeByName(p.storedChanges).map((c) => ({
-    package: p.row.id,
-    name: c.name,
-    previous: c.previous ? idOf.get(nevra(c.previous))! : null,
-    current: c.current ? idOf.get(nevra(c.current))! : null,
-    kind: c.kind,
-    distance: c.distance,
-  })));
-  // A regeneration that moves a base buildroot member writes a row for every package: one array
-  // parameter per column (unnest) keeps each statement short, unlike a VALUES list of 8 per row.
-  for (let at = 0; at < rows.length; at += 50000) {
-    const chunk = rows.slice(at, at + 50000);
-    await sql`
-      insert into dependency_changes (package_id, snapshot_id, baseline, dependency_name, previous_binary_package_id, current_binary_package_id, kind, distance)
-      select package_id, ${snapshotId}::bigint, 'previous_resolution', dependency_name, previous_id, current_id, kind, distance
-      from unnest(${chunk.map((r) => r.package)}::bigint[], ${chunk.map((r) => r.name)}::text[], ${chunk.map((r) => r.previous)}::bigint[],
-                  ${chunk.map((r) => r.current)}::bigint[], ${chunk.map((r) => r.kind)}::text[], ${chunk.map((r) => r.distance)}::smallint[])
-        as r(package_id, dependency_name, previous_id, current_id, kind, distance)`.execute(trx);
+  const sets = new Map<string, ChangeSetRow[]>();
+  const digestOf = new Map<DependencyChange[], string>();
+  for (const p of changed) {
+    if (p.dependencyChanges.length === 0 || digestOf.has(p.dependencyChanges)) continue;
+    const rows = dedupeByName(p.dependencyChanges).map((c): ChangeSetRow => ({
+      name: c.name,
+      previous: c.previous ? idOf.get(nevra(c.previous))! : null,
+      current: c.current ? idOf.get(nevra(c.current))! : null,
+      kind: c.kind,
+      distance: c.distance,
+    })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const digest = createHash('sha256').update(JSON.stringify(rows.map((r) => [r.name, r.kind, r.distance, r.previous, r.current]))).digest('hex');
+    digestOf.set(p.dependencyChanges, digest);
+    sets.set(digest, rows);
   }
+  const setIds = new Map<string, number>();
+  const digests = [...sets.keys()];
+  for (let at = 0; at < digests.length; at += 10000) {
+    const chunk = digests.slice(at, at + 10000);
+    const inserted = await sql<{ id: number; digest: string }>`
+      insert into dependency_change_sets (digest) select * from unnest(${chunk}::text[]) on conflict do nothing returning id, digest`.execute(trx);
+    const rows = inserted.rows.flatMap((r) => sets.get(r.digest)!.map((m) => ({ ...m, set: r.id })));
+    // One array parameter per column (unnest) keeps each statement short whatever its size.
+    for (let row = 0; row < rows.length; row += 50000) {
+      const part = rows.slice(row, row + 50000);
+      await sql`
+        insert into dependency_change_set_members (set_id, dependency_name, previous_binary_package_id, current_binary_package_id, kind, distance)
+        select * from unnest(${part.map((r) => r.set)}::bigint[], ${part.map((r) => r.name)}::text[], ${part.map((r) => r.previous)}::bigint[],
+                             ${part.map((r) => r.current)}::bigint[], ${part.map((r) => r.kind)}::text[], ${part.map((r) => r.distance)}::smallint[])`.execute(trx);
+    }
+    const all = await sql<{ id: number; digest: string }>`select id, digest from dependency_change_sets where digest = any(${chunk}::text[])`.execute(trx);
+    for (const r of all.rows) setIds.set(r.digest, r.id);
+  }
+  return new Map([...digestOf].map(([changes, digest]) => [changes, setIds.get(digest)!]));
 }
 
-/**
- * The base buildroot's move since the previous snapshot: its changes, and the ids of the previous
- * base's binaries (the current ones are in the ingest's ids).
- */
-interface BaseChanges {
-  changes: DependencyChange[];
-  keys: Set<string>;
-  names: Set<string>;
-  previousIds: Map<string, number>;
-}
-
-const noBaseChanges: BaseChanges = { changes: [], keys: new Set(), names: new Set(), previousIds: new Map() };
-const changeKey = (c: DependencyChange) => `${c.kind} ${c.distance} ${c.previous ? nevra(c.previous) : ''} ${c.current ? nevra(c.current) : ''}`;
-
-async function baseChanges(db: Db, previousEncoded: Uint8Array, current: BuildrootPackage[], compare: EntryComparator): Promise<BaseChanges> {
-  const members = decodeBuildroot(previousEncoded);
-  const binaries = await binaryEntries(db, members.map((m) => m.binaryId));
-  const previous = members.map((m) => memberEntry(binaries.get(m.binaryId)!, m));
-  const changes = diffBuildroots(previous, current.map(entryOf), compare);
-  const names = new Set(changes.map((c) => c.name));
-  // One row per name and snapshot; a base holding one name twice (multilib) stays per package.
-  if (names.size !== changes.length) return noBaseChanges;
-  return { changes, keys: new Set(changes.map(changeKey)), names, previousIds: new Map(members.map((m, i) => [nevra(previous[i]!), m.binaryId])) };
-}
-
-/**
- * A package's changes without the base's, when they hold every base change and nothing else under
- * a base change's name: then its own rows plus the base's are exactly its changes, as readers of
- * package_dependency_changes see them. Otherwise null: all of them are stored with the package.
- */
-function withoutBaseChanges(changes: DependencyChange[], base: BaseChanges): DependencyChange[] | null {
-  if (base.changes.length === 0) return null;
-  const own = changes.filter((c) => !base.keys.has(changeKey(c)));
-  return own.length + base.changes.length === changes.length && !own.some((c) => base.names.has(c.name)) ? own : null;
-}
-
-async function insertBaseChanges(trx: Trx, snapshotId: number, base: BaseChanges, ids: Map<string, number>): Promise<void> {
-  if (base.changes.length === 0) return;
-  await trx.insertInto('base_dependency_changes').values(base.changes.map((c) => ({
-    snapshot_id: snapshotId,
-    dependency_name: c.name,
-    previous_binary_package_id: c.previous ? base.previousIds.get(nevra(c.previous))! : null,
-    current_binary_package_id: c.current ? ids.get(nevra(c.current))! : null,
-    kind: c.kind,
-  }))).execute();
-}
+interface ChangeSetRow { name: string; previous: number | null; current: number | null; kind: string; distance: number | null }
 
 /** The table keeps one row per dependency name and baseline; multilib pairs keep the nearest change. */
 function dedupeByName(changes: DependencyChange[]): DependencyChange[] {
