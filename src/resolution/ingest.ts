@@ -635,7 +635,7 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
 
 async function insertResolutions(trx: Trx, snapshotId: number, changed: PackagePlan[], changeSets: Map<DependencyChange[], number>): Promise<Map<number, number>> {
   const ids = new Map<number, number>();
-  // One array per column (unnest), as for dependency changes below: a short statement to parse.
+  // One array per column (unnest), as for change sets below: a short statement to parse.
   for (let at = 0; at < changed.length; at += 10000) {
     const chunk = changed.slice(at, at + 10000);
     const { rows } = await sql<{ id: number; package_id: number }>`
@@ -697,7 +697,7 @@ async function insertChangeSets(trx: Trx, changed: PackagePlan[], ids: Map<strin
 
 interface ChangeSetRow { name: string; previous: number | null; current: number | null; kind: string; distance: number | null }
 
-/** The table keeps one row per dependency name and baseline; multilib pairs keep the nearest change. */
+/** A set keeps one row per dependency name; multilib pairs keep the nearest change. */
 function dedupeByName(changes: DependencyChange[]): DependencyChange[] {
   const seen = new Set<string>();
   return changes.filter((c) => !seen.has(c.name) && seen.add(c.name));
