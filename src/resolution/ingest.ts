@@ -675,7 +675,9 @@ async function insertChangeSets(trx: Trx, changed: PackagePlan[], ids: Map<strin
     sets.set(digest, rows);
   }
   const setIds = new Map<string, number>();
-  const digests = [...sets.keys()];
+  // Sorted: ingests of two collections sharing sets then wait on each other's new digests in the
+  // same order, never in a cycle (a deadlock).
+  const digests = [...sets.keys()].sort();
   for (let at = 0; at < digests.length; at += 10000) {
     const chunk = digests.slice(at, at + 10000);
     const inserted = await sql<{ id: number; digest: string }>`
