@@ -18,7 +18,7 @@ export class SerialPoller {
     return this.#stopped;
   }
 
-  /** Runs the work every `pollMs` and `also` (lease renewal, say) every `alsoMs`; the first run is awaited. */
+  /** Runs the work every `pollMs` and `also.run` (lease renewal, say) every `also.every` ms; the first run is awaited. */
   start(pollMs: number, also?: { every: number; run: () => void }): Promise<void> {
     this.#stopped = false;
     this.#timers.push(setInterval(() => void this.tick(), pollMs));
