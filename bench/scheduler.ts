@@ -1,10 +1,9 @@
 /**
  * Scheduler benchmark (issue 5) on the full Debian bookworm collection, simulation backend.
  *
- *   node --max-old-space-size=6144 --import tsx bench/scheduler.ts [--ticks N] [--refresh-graph] [--no-edges]
+ *   node --max-old-space-size=6144 --import tsx bench/scheduler.ts [--ticks N] [--refresh-graph] [--keep]
  *
- * --keep leaves the database for inspection (EXPLAIN); --no-edges skips storing the wave's 5 M edges (minutes on a loaded machine); ticks only read
- * them when a build fails.
+ * --keep leaves the database for inspection (EXPLAIN).
  *
  * 1. The build-dependency graph of every bookworm source that builds on amd64, from the real
  *    indices through the resolver (package A depends on source B when A's buildroot holds a binary
@@ -36,11 +35,11 @@ import { rankCandidates } from '../src/scheduling/candidates.ts';
 import { passRebuildPolicy } from '../src/scheduling/rebuild-policy.ts';
 import { schedulerSettings, schedulerTick } from '../src/scheduling/scheduler.ts';
 import { affectedSet, estimateOrder, orderIntoBatches } from '../src/scheduling/wave-plan.ts';
-import { advanceWaves, transitionWave } from '../src/scheduling/waves.ts';
+import { advanceWaves, storeWaveNodes, transitionWave } from '../src/scheduling/waves.ts';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const bookworm = resolve(root, '../shared/data/debian/bookworm');
-const { values } = parseArgs({ options: { ticks: { type: 'string' }, 'refresh-graph': { type: 'boolean' }, 'no-edges': { type: 'boolean' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { ticks: { type: 'string' }, 'refresh-graph': { type: 'boolean' }, keep: { type: 'boolean' } } });
 const tickCount = Number(values.ticks ?? 30);
 const cap = 30;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -157,15 +156,8 @@ try {
     collection_id: collection.id, snapshot_id: later.id, target: JSON.stringify({ kind: 'packages', value: [] }), batch_count: order.batches.length,
     created_by: 'bench',
   }).returning('id').executeTakeFirstOrThrow();
-  const names = [...order.batchOf.keys()];
-  await sql`insert into wave_nodes (wave_id, package_id, batch, cycle, expected_seconds, estimate_source)
-    select ${wave.id}, x.id, x.batch, x.cycle, 600, 'history'
-    from unnest(${names.map((n) => ids.get(n)!)}::bigint[], ${names.map((n) => order.batchOf.get(n)!)}::int[], ${names.map((n) => order.cycleOf.get(n) ?? null)}::int[]) as x(id, batch, cycle)`.execute(db);
-  for (let at = 0; at < (values['no-edges'] ? 0 : order.edges.length); at += 200_000) {
-    const chunk = order.edges.slice(at, at + 200_000);
-    await sql`insert into wave_edges (wave_id, dependency_id, dependent_id)
-      select ${wave.id}, x.a, x.b from unnest(${chunk.map(([a]) => ids.get(a)!)}::bigint[], ${chunk.map(([, b]) => ids.get(b)!)}::bigint[]) as x(a, b)`.execute(db);
-  }
+  const { nodes } = estimateOrder(order, { perPackage: new Map(), collectionMedian: null }, cap);
+  await withTransaction(db, (trx) => storeWaveNodes(trx, wave.id, order, nodes, ids));
   storeMs = performance.now() - t;
   await transitionWave(db, wave.id, 'start', 'bench');
   await sql`analyze`.execute(db);
@@ -222,7 +214,7 @@ console.log(formatTable(['other figure', 'value'], [
   ['blocking on the real graph: 30 active builds, reason for every package (in memory)', ms(blockingMs)],
   ['first tick (cold caches, advances the wave to batch 0)', ms(firstTickMs)],
   ['builds queued over all ticks', String(queuedTotal)],
-  ['storing the wave (nodes + edges, PostgreSQL)', values['no-edges'] ? `${ms(storeMs)} (nodes only: --no-edges)` : ms(storeMs)],
+  [`storing the wave (${order.batchOf.size} nodes with ${edgeCount} edges as dependents, PostgreSQL)`, ms(storeMs)],
   ['tick phase: ranking the packages that can be due (rankCandidates), per sample', phaseTimes.map((p) => ms(p.candidates)).join(', ')],
   ['tick phase: advancing the waves, per sample', phaseTimes.map((p) => ms(p.waves)).join(', ')],
 ]));

@@ -490,12 +490,15 @@ export interface WaveNodesTable {
   expected_seconds: number;
   estimate_source: 'history' | 'collection' | 'default';
   reason: string | null;
+  /** Package ids of the wave's nodes that build-depend on this one directly. */
+  dependents: Generated<number[]>;
 }
 
-export interface WaveEdgesTable {
+/** Nodes per wave and state, kept by triggers on wave_nodes (sql/0013). */
+export interface WaveStateCountsTable {
   wave_id: number;
-  dependency_id: number;
-  dependent_id: number;
+  state: WaveNodeState;
+  nodes: number;
 }
 
 export interface Schema {
@@ -533,7 +536,7 @@ export interface Schema {
   event_followers: EventFollowersTable;
   waves: WavesTable;
   wave_nodes: WaveNodesTable;
-  wave_edges: WaveEdgesTable;
+  wave_state_counts: WaveStateCountsTable;
 }
 
 export type User = Selectable<UsersTable>;

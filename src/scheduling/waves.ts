@@ -22,7 +22,7 @@ import { appendEvents, type NewEvent } from '../events/event-log.ts';
 import { cancelBuilds } from '../builds/build-queue.ts';
 import { buildGraph } from './build-graph.ts';
 import type { RebuildPolicy } from './rebuild-policy.ts';
-import { affectedSet, estimateOrder, orderIntoBatches, type DurationHistory } from './wave-plan.ts';
+import { affectedSet, estimateOrder, orderIntoBatches, type DurationHistory, type NodeEstimate, type WaveOrder } from './wave-plan.ts';
 
 export const waveStates: readonly WaveState[] = ['planned', 'running', 'paused', 'canceled', 'finished'];
 export const waveNodeStates: readonly WaveNodeState[] = ['pending', 'queued', 'building', 'built', 'failed', 'blocked', 'canceled'];
@@ -146,22 +146,7 @@ export async function planWave(db: Db, request: WaveRequest, cap: number): Promi
       collection_id: collection.id, snapshot_id: snapshotId, target: JSON.stringify(request.target), description: request.description,
       batch_count: order.batches.length, estimate: JSON.stringify(estimate), created_by: request.by,
     }).returning('id').executeTakeFirstOrThrow();
-    const names = [...order.batchOf.keys()];
-    // unnest keeps each statement at a handful of parameters however large the wave.
-    for (let at = 0; at < names.length; at += 20000) {
-      const chunk = names.slice(at, at + 20000);
-      await sql`insert into wave_nodes (wave_id, package_id, batch, cycle, expected_seconds, estimate_source)
-        select ${wave.id}, x.package_id, x.batch, x.cycle, x.seconds, x.source
-        from unnest(${chunk.map((n) => ids.get(n)!)}::bigint[], ${chunk.map((n) => order.batchOf.get(n)!)}::int[],
-          ${chunk.map((n) => order.cycleOf.get(n) ?? null)}::int[], ${chunk.map((n) => nodes.get(n)!.seconds)}::int[],
-          ${chunk.map((n) => nodes.get(n)!.source)}::text[]) as x(package_id, batch, cycle, seconds, source)`.execute(trx);
-    }
-    for (let at = 0; at < order.edges.length; at += 100000) {
-      const chunk = order.edges.slice(at, at + 100000);
-      await sql`insert into wave_edges (wave_id, dependency_id, dependent_id)
-        select ${wave.id}, x.dependency_id, x.dependent_id
-        from unnest(${chunk.map(([from]) => ids.get(from)!)}::bigint[], ${chunk.map(([, to]) => ids.get(to)!)}::bigint[]) as x(dependency_id, dependent_id)`.execute(trx);
-    }
+    await storeWaveNodes(trx, wave.id, order, nodes, ids);
     await appendEvents(trx, [{ type: 'wave.planned', collectionId: collection.id, payload: {
       wave_id: wave.id, collection: collection.name, target: request.target, builds: estimate.builds, batches: order.batches.length,
       cycles: order.cycles.length, expected_seconds: estimate.expectedSeconds, by: request.by,
@@ -171,12 +156,35 @@ export async function planWave(db: Db, request: WaveRequest, cap: number): Promi
   return waveDetail(db, id);
 }
 
+/**
+ * Stores a wave's nodes with their batches, estimates and dependents inside the wave. One statement
+ * per 20,000 nodes whatever the wave's size: unnest takes one array per column, and the dependents
+ * travel as array literals (unnest would flatten a two-dimensional array).
+ */
+export async function storeWaveNodes(trx: Trx, waveId: number, order: WaveOrder, nodes: Map<string, NodeEstimate>, ids: Map<string, number>): Promise<void> {
+  const dependents = new Map<string, number[]>();
+  for (const [from, to] of order.edges) {
+    const list = dependents.get(from);
+    if (list) list.push(ids.get(to)!);
+    else dependents.set(from, [ids.get(to)!]);
+  }
+  const names = [...order.batchOf.keys()];
+  for (let at = 0; at < names.length; at += 20000) {
+    const chunk = names.slice(at, at + 20000);
+    await sql`insert into wave_nodes (wave_id, package_id, batch, cycle, expected_seconds, estimate_source, dependents)
+      select ${waveId}, x.package_id, x.batch, x.cycle, x.seconds, x.source, x.dependents::bigint[]
+      from unnest(${chunk.map((n) => ids.get(n)!)}::bigint[], ${chunk.map((n) => order.batchOf.get(n)!)}::int[],
+        ${chunk.map((n) => order.cycleOf.get(n) ?? null)}::int[], ${chunk.map((n) => nodes.get(n)!.seconds)}::int[],
+        ${chunk.map((n) => nodes.get(n)!.source)}::text[], ${chunk.map((n) => `{${(dependents.get(n) ?? []).join(',')}}`)}::text[])
+        as x(package_id, batch, cycle, seconds, source, dependents)`.execute(trx);
+  }
+}
+
 async function countsOf(db: Db, waveIds: number[]): Promise<Map<number, WaveCounts>> {
   const result = new Map(waveIds.map((id) => [id, emptyCounts()]));
   if (waveIds.length === 0) return result;
-  const rows = await db.selectFrom('wave_nodes').select(['wave_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('wave_id', 'in', waveIds).groupBy(['wave_id', 'state']).execute();
-  for (const r of rows) result.get(r.wave_id)![r.state] = Number(r.n);
+  const rows = await db.selectFrom('wave_state_counts').select(['wave_id', 'state', 'nodes']).where('wave_id', 'in', waveIds).execute();
+  for (const r of rows) result.get(r.wave_id)![r.state] = r.nodes;
   return result;
 }
 
@@ -251,9 +259,9 @@ export async function advanceWaves(trx: Trx, policy: RebuildPolicy): Promise<voi
     const reason = `dependency ${node.name} ${node.state === 'failed' ? 'failed' : 'was canceled'} (build ${node.build_id})`;
     const { rows } = await sql<ChangedNode>`
       with recursive down(package_id) as (
-        select e.dependent_id from wave_edges e where e.wave_id = ${node.wave_id} and e.dependency_id = ${node.package_id}
+        select unnest(e.dependents) from wave_nodes e where e.wave_id = ${node.wave_id} and e.package_id = ${node.package_id}
         union
-        select e.dependent_id from down d join wave_edges e on e.wave_id = ${node.wave_id} and e.dependency_id = d.package_id)
+        select unnest(e.dependents) from down d join wave_nodes e on e.wave_id = ${node.wave_id} and e.package_id = d.package_id)
       update wave_nodes n set state = 'blocked', reason = ${reason}
       from down join packages p on p.id = down.package_id
       where n.wave_id = ${node.wave_id} and n.package_id = down.package_id and n.state = 'pending'
@@ -268,7 +276,7 @@ export async function advanceWaves(trx: Trx, policy: RebuildPolicy): Promise<voi
         else 'unresolvable' end
     from waves w, packages p
     where w.id = n.wave_id and p.id = n.package_id and w.state = 'running' and n.batch = w.current_batch and n.state = 'pending'
-      and (not p.tracked or p.blocked or p.resolved is not true)
+      and p.collection_id = w.collection_id and (not p.tracked or p.blocked or p.resolved is not true)
     returning n.wave_id, n.package_id, p.name, n.state, n.build_id, n.reason`.execute(trx);
   changed.push(...unbuildable);
 
@@ -400,11 +408,12 @@ export async function waveDetail(db: Db, id: number, maxEdges = maxDetailEdges):
     .select(['p.name as package', 'n.batch', 'n.cycle', 'n.state', 'n.build_id as buildId', 'n.expected_seconds as expectedSeconds',
       'n.estimate_source as estimate', 'n.reason'])
     .where('n.wave_id', '=', id).orderBy('n.batch').orderBy('p.name').execute();
-  const { edgeCount } = await db.selectFrom('wave_edges').select((eb) => eb.fn.countAll<string>().as('edgeCount')).where('wave_id', '=', id)
-    .executeTakeFirstOrThrow().then((r) => ({ edgeCount: Number(r.edgeCount) }));
-  const edges = edgeCount > maxEdges ? [] : await db.selectFrom('wave_edges as e').innerJoin('packages as a', 'a.id', 'e.dependency_id')
-    .innerJoin('packages as b', 'b.id', 'e.dependent_id')
-    .select(['a.name as from', 'b.name as to']).where('e.wave_id', '=', id).orderBy('a.name').orderBy('b.name').execute();
+  const { rows: [counted] } = await sql<{ edges: string | null }>`select sum(cardinality(dependents)) as edges from wave_nodes where wave_id = ${id}`.execute(db);
+  const edgeCount = Number(counted?.edges ?? 0);
+  const edges = edgeCount > maxEdges ? [] : (await sql<{ from: string; to: string }>`
+    select a.name as from, b.name as to
+    from wave_nodes n cross join unnest(n.dependents) as d(id) join packages a on a.id = n.package_id join packages b on b.id = d.id
+    where n.wave_id = ${id} order by a.name, b.name`.execute(db)).rows;
   const batches: WaveDetail['batches'] = Array.from({ length: summary.batchCount }, (_x, index) => ({
     index, state: 'waiting' as const, expectedSeconds: summary.estimate.batchSeconds?.[index] ?? 0, counts: emptyCounts(),
   }));
@@ -413,5 +422,6 @@ export async function waveDetail(db: Db, id: number, maxEdges = maxDetailEdges):
     const open = unfinished.some((s) => batch.counts[s] > 0);
     batch.state = !open ? 'done' : batch.index === summary.currentBatch ? 'running' : 'waiting';
   }
-  return { ...summary, batches, nodes, edges, edgeCount };
+  // Counted from the edges when listed: a package deleted since leaves its id in the arrays.
+  return { ...summary, batches, nodes, edges, edgeCount: edgeCount > maxEdges ? edgeCount : edges.length };
 }
