@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { CompiledQuery, Kysely, PostgresDialect, type Compilable, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type Compilable, type RawBuilder, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { log } from '../log.ts';
@@ -84,9 +84,9 @@ export function openDatabase(options: OpenDatabaseOptions | Config): Promise<Dat
  * sees a comment.
  */
 export const preparedMarker = '/* prepared */';
-/** Runs a built query as a marked (prepared) statement: for hot queries with a fixed text. */
-export async function executePrepared<R>(db: Db, query: Compilable<R>): Promise<R[]> {
-  const { sql, parameters } = query.compile();
+/** Runs a built query or an sql`` template as a marked (prepared) statement: for hot queries with a fixed text. */
+export async function executePrepared<R>(db: Db, query: Compilable<R> | RawBuilder<R>): Promise<R[]> {
+  const { sql, parameters } = 'isRawBuilder' in query ? query.compile(db) : query.compile();
   return (await db.executeQuery(CompiledQuery.raw(`${preparedMarker} ${sql}`, [...parameters]) as CompiledQuery<R>)).rows;
 }
 
