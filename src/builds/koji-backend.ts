@@ -39,7 +39,7 @@ import {
   cancelBuilds, claimBuilds, failInfrastructure, finishCanceled, heartbeat, reclaimExpired, registerBuilder, type CancelOutcome, type ClaimedBuild,
   type RetrySettings,
 } from './build-queue.ts';
-import { KojiClient, KojiFault, TaskState, taskStateName, type KojiHost, type KojiTaskInfo } from './koji-client.ts';
+import { KojiClient, KojiFault, TaskState, taskStateName, type KojiBuildInfo, type KojiHost, type KojiRpm, type KojiTaskInfo } from './koji-client.ts';
 import { logDirectory } from './local-worker.ts';
 import { SerialPoller } from './serial-poller.ts';
 
@@ -121,6 +121,16 @@ export function kojiHeadroom(hosts: KojiHost[], arches: string[], threshold: num
     headroom = Math.min(headroom, threshold * capacity - load);
   }
   return headroom === Infinity ? 0 : Math.max(0, headroom);
+}
+
+/**
+ * Where a build's source rpm lies below the hub's top directory, as Koji's pathinfo puts it:
+ * `[vol/<volume>/]packages/<name>/<version>/<release>/src/<nvr>.src.rpm` (builds on a volume other
+ * than DEFAULT live under vol/).
+ */
+export function srpmPath(root: string, build: KojiBuildInfo, srpm: KojiRpm): string {
+  const volume = build.volume_name && build.volume_name !== 'DEFAULT' ? `vol/${build.volume_name}/` : '';
+  return `${root}/${volume}packages/${build.name}/${build.version}/${build.release}/src/${srpm.name}-${srpm.version}-${srpm.release}.src.rpm`;
 }
 
 export class KojiWorker {
@@ -291,7 +301,7 @@ export class KojiWorker {
       if (!latest) throw new InfrastructureError(`no build of ${build.package} in Koji tag ${target.dest_tag_name} (target ${build.target})`);
       const [srpm] = await this.#client.listSourceRpms(latest.build_id);
       if (!srpm) throw new InfrastructureError(`Koji build ${latest.nvr} has no source rpm`);
-      const src = `${this.#options.koji.srpmPathRoot}/packages/${latest.name}/${latest.version}/${latest.release}/src/${srpm.name}-${srpm.version}-${srpm.release}.src.rpm`;
+      const src = srpmPath(this.#options.koji.srpmPathRoot, latest, srpm);
       let taskId = lookForEarlierTask ? await this.#earlierTask(build, src, build.target, previousTask) : undefined;
       if (taskId !== undefined) logger.warn('found the task of an earlier submission of this build on the hub; adopting it', { task: taskId });
       else taskId = await this.#client.build(src, build.target, { scratch: true }, this.#options.koji.taskPriority);

@@ -263,7 +263,11 @@ export const taskStateName = (state: number) => Object.entries(TaskState).find((
 
 export interface KojiTaskInfo { id: number; state: number; method: string; arch: string; parent: number | null; owner: number; label?: string | null; request?: XmlRpcValue[] }
 export interface KojiHost { id: number; name: string; arches: string; capacity: number; task_load: number; ready: boolean; enabled: boolean }
-export interface KojiBuildInfo { build_id: number; id?: number; name: string; version: string; release: string; nvr: string; epoch: number | null }
+export interface KojiBuildInfo {
+  build_id: number; id?: number; name: string; version: string; release: string; nvr: string; epoch: number | null;
+  /** The storage volume of the build's files (hubs before volumes existed send none: the default). */
+  volume_name?: string;
+}
 export interface KojiRpm { id: number; name: string; version: string; release: string; arch: string; epoch: number | null; build_id: number }
 export interface KojiBuildTarget { id: number; name: string; build_tag: number; build_tag_name: string; dest_tag: number; dest_tag_name: string }
 

@@ -61,6 +61,7 @@ for (const backend of databaseBackends()) {
     assert.equal(hub.unexpected, [], 'the hub stand-in saw unexpected calls');
     hub.down = false;
     hub.hosts = hosts();
+    hub.volumes = {};
   });
 
   const worker = (name: string, leaseSeconds = 30, timeoutSeconds = 3600) => {
@@ -132,6 +133,20 @@ for (const backend of databaseBackends()) {
     assert.equal(hub.callsOf('downloadTaskOutput').find((c) => c.params[1] === 'build.log')!.params, [child, 'build.log', 0, 1 << 20]);
     const view = await (await app.request(`/api/builds/${id}`)).json() as { taskId: number; backend: string };
     assert.equal({ taskId: view.taskId, backend: view.backend }, { taskId: row.task_id, backend: 'koji' });
+  });
+
+  it('a build stored on another Koji volume is submitted from vol/<volume>/packages/...', async () => {
+    hub.volumes = { baz: 'archive' };
+    const w = worker('koji-volume');
+    await w.start();
+    const id = await enqueue('baz');
+    await w.tick();
+    const row = await build(id);
+    assert.is(row.state, 'running', row.error ?? '');
+    assert.equal(hub.callsOf('build').at(-1)!.params, ['../vol/archive/packages/baz/1.0/1.fc40/src/baz-1.0-1.fc40.src.rpm', 'f40-ripple', { scratch: true }, 30]);
+    hub.finishTask(row.task_id!, TASK.CLOSED);
+    await w.tick();
+    assert.is((await build(id)).state, 'succeeded');
   });
 
   it('a FAILED task with a Koji build error is the package failing: failed build, fault and build.log in its log', async () => {

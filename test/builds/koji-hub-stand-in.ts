@@ -101,6 +101,8 @@ export class KojiHubStandIn {
   readonly unexpected: string[] = [];
   readonly tasks = new Map<number, HubTask>();
   hosts: HubHost[];
+  /** Package -> storage volume of its builds (Koji's volume_name); 'DEFAULT' when not listed. */
+  volumes: Record<string, string> = {};
   /** Every request has its connection reset (the hub is down). */
   down = false;
   readonly #server: Server;
@@ -419,12 +421,13 @@ export class KojiHubStandIn {
     return {
       build_id: b.build_id, id: b.build_id, name, version: b.version, release: b.release, nvr: `${name}-${vr}`, epoch: null,
       package_id: 5000 + b.build_id % 1000, package_name: name, owner_id: 12, owner_name: 'packager', state: 1, tag_id: 11, tag_name: tag,
-      task_id: 117_000_000 + b.build_id % 1000, volume_id: 0, volume_name: 'DEFAULT', creation_event_id: 99_000_000, draft: false,
+      task_id: 117_000_000 + b.build_id % 1000, volume_id: this.volumes[name] ? 1 : 0, volume_name: this.volumes[name] ?? 'DEFAULT', creation_event_id: 99_000_000, draft: false,
       creation_time: '2024-05-29 16:02:11.384812+00:00', completion_time: '2024-05-29 16:09:40.102145+00:00', source: null,
     };
   }
 
   #knownSrpm(src: string): boolean {
-    return this.#builds().some((b) => src === `../packages/${b.name}/${b.version}/${b.release}/src/${b.name}-${b.version}-${b.release}.src.rpm`);
+    // Koji's pathinfo: <topdir>[/vol/<volume>]/packages/<name>/<version>/<release>/src/<nvr>.src.rpm.
+    return this.#builds().some((b) => src === `../${this.volumes[b.name] ? `vol/${this.volumes[b.name]}/` : ''}packages/${b.name}/${b.version}/${b.release}/src/${b.name}-${b.version}-${b.release}.src.rpm`);
   }
 }
