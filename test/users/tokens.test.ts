@@ -38,6 +38,18 @@ for (const backend of databaseBackends()) {
     await createUser(db, { name: 'global' }).then(() => assert.unreachable(), (e) => assert.is(e.details.field, 'name'));
   });
 
+  it('concurrent lookups (batched into one statement) of valid, revoked and unknown tokens each get their own answer', async () => {
+    const db = f.database.db;
+    const erin = await createUser(db, { name: 'erin' });
+    const [a, b, revoked] = [await createToken(db, erin, ['ci']), await createToken(db, erin, ['maintainer']), await createToken(db, erin, ['ci'])];
+    await revokeToken(db, revoked.id);
+    const asked = [a.token, b.token, revoked.token, 'rpl_' + 'B'.repeat(43), a.token, 'not-a-token'];
+    const answers = await Promise.all(asked.map((t) => authenticate(db, t)));
+    assert.equal(answers.map((x) => x && [x.tokenId, x.scopes]), [[a.id, ['ci']], [b.id, ['maintainer']], null, null, [a.id, ['ci']], null]);
+    const used = await db.selectFrom('api_tokens').select(['id', 'last_used_at']).where('user_id', '=', erin.id).orderBy('id').execute();
+    assert.equal(used.map((u) => u.last_used_at !== null), [true, true, false], 'last used: the valid ones, once');
+  });
+
   it('routes: /api/me, create for self or (admin) others, no escalation, revoke', async () => {
     const me = await f.call('GET', '/api/me', { token: f.tokens.alice });
     assert.equal([me.json.user.name, me.json.scopes], ['alice', ['maintainer']]);
