@@ -178,19 +178,34 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
     for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
   }
   const baseLeafList = [...baseLeaves.values()];
+  // Leaves of changed pairs naming untouched capabilities: only unchanged packages provide those,
+  // the same ones on both sides, so such a leaf means the set of packages it matches, whatever its
+  // text (libxfont2's security update raising `libc6 (>= 2.34)` to `(>= 2.36)` matches libc6 all
+  // the same, and a requirement is exactly the set of packages that satisfy it).
+  const pairLeaves = new Map<string, SimpleDependency>();
+  for (const [old, now] of pairs) {
+    for (const leaf of [...relevantDependencies(old), ...relevantDependencies(now)].flatMap(leaves)) if (!touched.has(leaf.name)) pairLeaves.set(leafKey(leaf), leaf);
+  }
+  const pairLeafList = [...pairLeaves.values()];
+  const pairLeafNames = new Set(pairLeafList.map((l) => l.name));
+  const unchangedProviders = pairLeafNames.size ? unchanged.filter((b) => capabilityNames(b).some((n) => pairLeafNames.has(n))) : [];
   const pool = await SolverPool.create({ distType: input.distType, arch: input.settings.arch });
   let providers: { repository: number; index: number }[][];
   let baseProviders: { repository: number; index: number }[][];
+  let pairProviders: { repository: number; index: number }[][];
   try {
     pool.addRepository('previous', previousCandidates);
     pool.addRepository('current', currentCandidates);
     pool.addRepository('previous base', previousBaseList);
     pool.addRepository('current base', currentBaseList);
+    pool.addRepository('unchanged providers', unchangedProviders);
     providers = pool.providers(leafList).map((refs) => refs.filter((r) => r.repository < 2));
     baseProviders = pool.providers(baseLeafList);
+    pairProviders = pool.providers(pairLeafList).map((refs) => refs.filter((r) => r.repository === 4));
   } finally {
     pool.free();
   }
+  const matching = new Map(pairLeafList.map((leaf, i) => [leafKey(leaf), pairProviders[i]!.map((r) => nevra(unchangedProviders[r.index]!)).sort().join(' ')]));
   const satisfiedBefore = new Set(baseLeafList.filter((_, i) => baseProviders[i]!.some((r) => r.repository === 2)).map(leafKey));
   const satisfiedAfter = new Set(baseLeafList.filter((_, i) => baseProviders[i]!.some((r) => r.repository === 3)).map(leafKey));
   const baseSatisfied = (d: Dependency) => {
@@ -216,7 +231,7 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
 
   // Transparency of changed pairs: same capabilities, same dependency structure up to providers.
   const signature = (dep: Dependency, side: Map<string, string>): string => {
-    if (!('op' in dep)) return touched.has(dep.name) ? `{${side.get(leafKey(dep))}}` : leafKey(dep);
+    if (!('op' in dep)) return `{${(touched.has(dep.name) ? side : matching).get(leafKey(dep))}}`;
     return `(${dep.op} ${dep.args.map((a) => signature(a, side)).join(', ')}${dep.otherwise ? ` else ${signature(dep.otherwise, side)}` : ''})`;
   };
   const kinds = (b: BinaryPackage, side: Map<string, string>) =>
