@@ -65,6 +65,17 @@ export function leaves(dep: Dependency): SimpleDependency[] {
   return 'op' in dep ? [...dep.args.flatMap(leaves), ...(dep.otherwise ? leaves(dep.otherwise) : [])] : [dep];
 }
 
+/** `leaves` of each dependency, visited without building arrays: the planner walks every dependency of the snapshot. */
+function forEachLeaf(deps: readonly Dependency[], visit: (leaf: SimpleDependency) => void): void {
+  for (const dep of deps) {
+    if (!('op' in dep)) visit(dep);
+    else {
+      forEachLeaf(dep.args, visit);
+      if (dep.otherwise) forEachLeaf([dep.otherwise], visit);
+    }
+  }
+}
+
 /** The leaves of a plain dependency or a plain alternative (Debian's `a | b`); null for anything richer. */
 function alternatives(dep: Dependency): SimpleDependency[] | null {
   if (!('op' in dep)) return [dep];
@@ -154,19 +165,26 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   // pairs are compared pair-wise instead (`libc (= 1)` becoming `libc (= 2)` is fine).
   const leafSet = new Map<string, SimpleDependency>();
   const checked = new Set<string>();
-  const collect = (deps: Dependency[], mustBeStable: boolean) => {
-    for (const leaf of deps.flatMap(leaves)) {
-      if (!touched.has(leaf.name)) continue;
-      leafSet.set(leafKey(leaf), leaf);
-      if (mustBeStable) checked.add(leafKey(leaf));
-    }
-  };
+  const collect = (deps: readonly Dependency[], mustBeStable: boolean) => forEachLeaf(deps, (leaf) => {
+    if (!touched.has(leaf.name)) return;
+    const key = leafKey(leaf);
+    leafSet.set(key, leaf);
+    if (mustBeStable) checked.add(key);
+  });
   const unchanged = current.binaries.filter(unchangedNow);
-  for (const b of unchanged) collect(relevantDependencies(b), true);
-  for (const s of input.sources) collect(sourceDependencies(s), true);
+  const collectBinary = (b: BinaryPackage, mustBeStable: boolean) => {
+    collect(b.requires, mustBeStable);
+    collect(b.conflicts, mustBeStable);
+    collect(b.obsoletes, mustBeStable);
+  };
+  for (const b of unchanged) collectBinary(b, true);
   for (const [old, now] of pairs) {
-    collect(relevantDependencies(old), false);
-    collect(relevantDependencies(now), false);
+    collectBinary(old, false);
+    collectBinary(now, false);
+  }
+  for (const s of input.sources) {
+    collect(s.buildRequires, true);
+    collect(s.buildConflicts, true);
   }
   const leafList = [...leafSet.values()];
   // Requires (and build dependencies) a base member satisfies, before and after: the base is
@@ -174,9 +192,11 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   // `gcc | c-compiler` stays satisfied by gcc whatever starts to provide c-compiler).
   const baseNames = new Set([...previousBaseList, ...currentBaseList].flatMap(capabilityNames));
   const baseLeaves = new Map<string, SimpleDependency>();
-  for (const d of [...current.binaries.flatMap((b) => b.requires), ...input.sources.flatMap((s) => s.buildRequires)]) {
-    for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
-  }
+  const collectBase = (deps: readonly Dependency[]) => {
+    for (const d of deps) for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
+  };
+  for (const b of current.binaries) collectBase(b.requires);
+  for (const s of input.sources) collectBase(s.buildRequires);
   const baseLeafList = [...baseLeaves.values()];
   // Leaves of changed pairs naming untouched capabilities: only unchanged packages provide those,
   // the same ones on both sides, so such a leaf means the set of packages it matches, whatever its
@@ -250,11 +270,11 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   // and then the other package is reachable and its change (or the unstable leaf naming it) spreads.
   const dependents = new Map<string, BinaryPackage[]>();
   for (const b of current.binaries) {
-    for (const name of new Set(b.requires.flatMap(leaves).map((l) => l.name))) {
+    forEachLeaf(b.requires, ({ name }) => {
       const list = dependents.get(name);
-      if (list) list.push(b);
-      else dependents.set(name, [b]);
-    }
+      if (!list) dependents.set(name, [b]);
+      else if (list.at(-1) !== b) list.push(b);
+    });
   }
   const dirty = new Set<BinaryPackage>();
   const dirtyNames = new Set<string>();
@@ -288,6 +308,15 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   }
 
   const isDirtyLeaf = (l: SimpleDependency) => dirtyNames.has(l.name) || unstable.has(leafKey(l));
+  // Previous binaries a carried buildroot cannot keep: gone ones (no counterpart) spoil any
+  // buildroot, dirty ones only where they are not base members. A few thousand at most, looked up
+  // once per member of every previous buildroot (millions).
+  const spoiled = new Map<BinaryPackage, 'gone' | 'dirty'>();
+  for (const b of previous.binaries) {
+    const now = sigma.get(b);
+    if (!now) spoiled.set(b, 'gone');
+    else if (dirty.has(now) || dirty.has(b)) spoiled.set(b, 'dirty');
+  }
   const solve: SourcePackage[] = [];
   const carried = new Set<string>();
   for (const source of input.sources) {
@@ -295,7 +324,7 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
     if (mustSolveRegardless(source, input) || !last
       || source.buildRequires.some((d) => !baseSatisfied(d) && leaves(d).some(isDirtyLeaf))
       || source.buildConflicts.flatMap(leaves).some(isDirtyLeaf)
-      || last.members.some((m) => { const now = sigma.get(m.binary); return !now || (!m.base && (dirty.has(now) || dirty.has(m.binary))); })) {
+      || last.members.some((m) => { const why = spoiled.get(m.binary); return why === 'gone' || (why === 'dirty' && !m.base); })) {
       solve.push(source);
       continue;
     }
@@ -308,5 +337,16 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
 function mustSolveRegardless(source: SourcePackage, input: IncrementalInput): boolean {
   const last = input.previousResults.get(source.name);
   if (!last || !last.resolved) return true;
-  return JSON.stringify(sourceDependencies(last.source)) !== JSON.stringify(sourceDependencies(source));
+  return !sameData(sourceDependencies(last.source), sourceDependencies(source));
+}
+
+/** Deep equality of JSON-like data (absent and undefined properties alike), without serialising it. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => sameData(x, (b as unknown[])[i]));
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
+  for (const key of keys) if (!sameData(x[key], y[key])) return false;
+  return true;
 }
