@@ -28,22 +28,31 @@ import { SolverPool } from '../../resolver/src/index.ts';
 import type { BinaryPackage, Dependency, DistType, SimpleDependency, SourcePackage } from '../../resolver/src/types.ts';
 import { nevra, type BuildrootPackage, type ResolutionSettings } from './snapshot-resolver.ts';
 
-export interface PreviousResult {
+/** A member of a previous buildroot: by default a BuildrootPackage, or what the caller stores (see binaryOf). */
+interface PreviousMember { base: boolean }
+
+export interface PreviousResult<M extends PreviousMember = BuildrootPackage> {
   /** The source as it was resolved (reduced build dependencies). */
   source: SourcePackage;
   resolved: boolean;
-  /** Members of the previous buildroot, as binaries of the previous snapshot. */
-  members: BuildrootPackage[];
+  /** Members of the previous buildroot. */
+  members: readonly M[];
 }
 
-export interface IncrementalInput {
+export interface IncrementalInput<M extends PreviousMember = BuildrootPackage> {
   distType: DistType;
   settings: ResolutionSettings;
   previous: { binaries: BinaryPackage[]; base: BinaryPackage[] | null };
   current: { binaries: BinaryPackage[]; base: BinaryPackage[] | null };
   /** Sources to resolve in the current snapshot. */
   sources: SourcePackage[];
-  previousResults: Map<string, PreviousResult>;
+  previousResults: Map<string, PreviousResult<M>>;
+  /**
+   * A member's binary of the previous snapshot (undefined: not in it, so the source is solved
+   * again). Default: BuildrootPackage's `binary`. An ingest passes its decoded ids instead of
+   * building an object for each of millions of members.
+   */
+  binaryOf?: (member: M) => BinaryPackage | undefined;
 }
 
 export interface IncrementalPlan {
@@ -94,7 +103,11 @@ function relevantDependencies(b: BinaryPackage): Dependency[] {
 
 const sourceDependencies = (s: SourcePackage) => [...s.buildRequires, ...s.buildConflicts];
 
-export async function planIncremental(input: IncrementalInput): Promise<IncrementalPlan> {
+export function planIncremental(input: IncrementalInput): Promise<IncrementalPlan>;
+export function planIncremental<M extends PreviousMember>(input: IncrementalInput<M> & { binaryOf: (member: M) => BinaryPackage | undefined }): Promise<IncrementalPlan>;
+export async function planIncremental<M extends PreviousMember>(input: IncrementalInput<M>): Promise<IncrementalPlan> {
+  // The overloads make callers with other members pass binaryOf.
+  const binaryOf = input.binaryOf ?? ((m: M) => (m as unknown as BuildrootPackage).binary);
   const full = (reason: string): IncrementalPlan => ({ solve: input.sources, carried: new Set(), counterpart: () => undefined, fullReason: reason });
   if (input.settings.weakDependencies) return full('weak dependencies are on');
   const { previous, current } = input;
@@ -139,7 +152,8 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
   const changed = [...removed, ...added, ...pairs.map(([old]) => old)];
   const counterpart = (b: BinaryPackage) => sigma.get(b);
   if (changed.length === 0) {
-    const solve = input.sources.filter((s) => mustSolveRegardless(s, input));
+    // A member the previous snapshot does not have (binaryOf) is the one thing left to spoil a buildroot.
+    const solve = input.sources.filter((s) => mustSolveRegardless(s, input) || input.previousResults.get(s.name)!.members.some((m) => !binaryOf(m)));
     const solving = new Set(solve);
     return { solve, carried: new Set(input.sources.filter((s) => !solving.has(s)).map((s) => s.name)), counterpart, fullReason: null };
   }
@@ -324,7 +338,11 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
     if (mustSolveRegardless(source, input) || !last
       || source.buildRequires.some((d) => !baseSatisfied(d) && leaves(d).some(isDirtyLeaf))
       || source.buildConflicts.flatMap(leaves).some(isDirtyLeaf)
-      || last.members.some((m) => { const why = spoiled.get(m.binary); return why === 'gone' || (why === 'dirty' && !m.base); })) {
+      || last.members.some((m) => {
+        const binary = binaryOf(m);
+        const why = binary && spoiled.get(binary);
+        return !binary || why === 'gone' || (why === 'dirty' && !m.base);
+      })) {
       solve.push(source);
       continue;
     }
@@ -334,7 +352,7 @@ export async function planIncremental(input: IncrementalInput): Promise<Incremen
 }
 
 /** New sources, previously unresolved ones, and ones whose own dependencies changed are always solved. */
-function mustSolveRegardless(source: SourcePackage, input: IncrementalInput): boolean {
+function mustSolveRegardless<M extends PreviousMember>(source: SourcePackage, input: IncrementalInput<M>): boolean {
   const last = input.previousResults.get(source.name);
   if (!last || !last.resolved) return true;
   return !sameData(sourceDependencies(last.source), sourceDependencies(source));

@@ -187,7 +187,7 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
             previous: { binaries: previous.binaries, base: await previousBase(db, active.base_buildroot, previous.binaries) },
             current: { binaries: snapshot.binaries, base: resolver.base.buildroot.map((m) => m.binary) },
             sources: wanted,
-            previousResults: previousResults(packages, previousEntries, previous, settings),
+            ...previousResultsOf(packages, previousEntries, previous, settings),
           });
           ({ carried, counterpart, fullReason } = plan);
           toSolve = plan.solve;
@@ -506,21 +506,23 @@ async function previousBase(db: Db, encoded: Uint8Array, binaries: BinaryPackage
   return base.every((b) => b !== undefined) ? (base as BinaryPackage[]) : null;
 }
 
-/** Previous resolved results in terms of the previous snapshot's binaries, for incremental resolution. */
-function previousResults(packages: PackageRow[], buildroots: PreviousBuildroots, previous: Snapshot, settings: ResolutionSettings): Map<string, PreviousResult> {
+/**
+ * Previous resolved results for incremental resolution, their members as decoded (binaryOf gives
+ * each one's binary of the previous snapshot: a member the stored snapshot lacks makes its source
+ * solved again).
+ */
+function previousResultsOf(packages: PackageRow[], buildroots: PreviousBuildroots, previous: Snapshot, settings: ResolutionSettings):
+  { previousResults: Map<string, PreviousResult<EncodedMember>>; binaryOf: (member: EncodedMember) => BinaryPackage | undefined } {
   const byNevra = new Map(previous.binaries.map((b) => [nevra(b), b]));
   const byId = new Map([...buildroots.binaries].map(([id, entry]) => [id, byNevra.get(nevra(entry))]));
   const sources = new Map(buildSources(previous, settings).map((s) => [s.name, s]));
-  const results = new Map<string, PreviousResult>();
+  const previousResults = new Map<string, PreviousResult<EncodedMember>>();
   for (const row of packages) {
     const members = buildroots.members.get(row.id);
     const source = sources.get(row.name);
-    if (!row.previous_resolved || !members || !source) continue;
-    // A member missing from the stored snapshot cannot be carried over: solve that source again.
-    if (!members.every((m) => byId.get(m.binaryId) !== undefined)) continue;
-    results.set(row.name, { source, resolved: true, members: members.map((m) => ({ binary: byId.get(m.binaryId)!, distance: m.distance, base: m.base })) });
+    if (row.previous_resolved && members && source) previousResults.set(row.name, { source, resolved: true, members });
   }
-  return results;
+  return { previousResults, binaryOf: (m) => byId.get(m.binaryId) };
 }
 
 interface CommitInput {

@@ -260,4 +260,41 @@ test('a new provider of an alternative the base already satisfies re-solves noth
   assert.equal([...plan.carried], ['uses-libtool', 'uses-cc-user', 'needs-c-compiler']);
 });
 
+
+test('a changed package whose requirement on an unchanged library matches the same packages is carried; matching others re-solves', async () => {
+  const before: World = {
+    binaries: [pkg('base0', '1', [], { essential: true }), pkg('libc', '2'), pkg('libx', '1', [{ name: 'libc', relation: '>=', evr: '1' }])],
+    sources: [source('s', 'libx'), source('t')],
+  };
+  const raised = (evr: string): World => ({ ...before, binaries: before.binaries.map((b) => (b.name === 'libx' ? { ...b, version: '1+u1', requires: [{ name: 'libc', relation: '>=', evr }] } : b)) });
+  // libc (>= 2) still matches libc 2: the same requirement for the solver.
+  const same = await planFor(before, raised('2'));
+  assert.equal(same.plan.solve, []);
+  assert.equal(same.carried('s').map((m) => nevra(m.binary)).sort(), ['base0-1.amd64', 'libc-2.amd64', 'libx-1+u1.amd64']);
+  // libc (>= 3) matches nothing: libx is no longer installable and s must be solved again.
+  const other = await planFor(before, raised('3'));
+  assert.equal(other.plan.solve.map((s) => s.name), ['s']);
+  assert.equal([...other.plan.carried], ['t']);
+  assert.is((await solve(raised('3'))).results.get('s')!.resolved, false);
+});
+
+test('a member the previous snapshot lacks (binaryOf undefined) makes its source solved again, with or without changes', async () => {
+  const before: World = {
+    binaries: [pkg('base0', '1', [], { essential: true }), pkg('tool', '1'), pkg('other', '1')],
+    sources: [source('s', 'tool'), source('t', 'other')],
+  };
+  const previous = await solve(before);
+  for (const after of [before, { ...before, binaries: [...before.binaries, pkg('new', '1')] }]) {
+    const current = await solve(after, []);
+    const plan = await planIncremental({
+      distType: 'deb', settings, previous: { binaries: before.binaries, base: previous.base }, current: { binaries: after.binaries, base: current.base },
+      sources: after.sources, previousResults: new Map(before.sources.map((s) => [s.name, { source: s, ...previous.results.get(s.name)! }])),
+      // As an ingest whose stored snapshot no longer has tool-1.
+      binaryOf: (m: BuildrootPackage) => (m.binary.name === 'tool' ? undefined : m.binary),
+    });
+    assert.equal(plan.solve.map((s) => s.name), ['s']);
+    assert.equal([...plan.carried], ['t']);
+  }
+});
+
 test.run();
