@@ -24,6 +24,7 @@
  * everything is re-solved. test/resolution/incremental.test.ts checks the result against a full
  * re-resolution on randomised snapshot changes.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { SolverPool } from '../../resolver/src/index.ts';
 import type { BinaryPackage, Dependency, DistType, SimpleDependency, SourcePackage } from '../../resolver/src/types.ts';
 import { nevra, type BuildrootPackage, type ResolutionSettings } from './snapshot-resolver.ts';
@@ -186,19 +187,11 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
     if (mustBeStable) checked.add(key);
   });
   const unchanged = current.binaries.filter(unchangedNow);
-  const collectBinary = (b: BinaryPackage, mustBeStable: boolean) => {
-    collect(b.requires, mustBeStable);
-    collect(b.conflicts, mustBeStable);
-    collect(b.obsoletes, mustBeStable);
-  };
-  for (const b of unchanged) collectBinary(b, true);
+  for (const b of unchanged) collect(relevantDependencies(b), true);
+  for (const s of input.sources) collect(sourceDependencies(s), true);
   for (const [old, now] of pairs) {
-    collectBinary(old, false);
-    collectBinary(now, false);
-  }
-  for (const s of input.sources) {
-    collect(s.buildRequires, true);
-    collect(s.buildConflicts, true);
+    collect(relevantDependencies(old), false);
+    collect(relevantDependencies(now), false);
   }
   const leafList = [...leafSet.values()];
   // Requires (and build dependencies) a base member satisfies, before and after: the base is
@@ -218,7 +211,9 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   // the same, and a requirement is exactly the set of packages that satisfy it).
   const pairLeaves = new Map<string, SimpleDependency>();
   for (const [old, now] of pairs) {
-    for (const leaf of [...relevantDependencies(old), ...relevantDependencies(now)].flatMap(leaves)) if (!touched.has(leaf.name)) pairLeaves.set(leafKey(leaf), leaf);
+    forEachLeaf([...relevantDependencies(old), ...relevantDependencies(now)], (leaf) => {
+      if (!touched.has(leaf.name)) pairLeaves.set(leafKey(leaf), leaf);
+    });
   }
   const pairLeafList = [...pairLeaves.values()];
   const pairLeafNames = new Set(pairLeafList.map((l) => l.name));
@@ -355,16 +350,6 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
 function mustSolveRegardless<M extends PreviousMember>(source: SourcePackage, input: IncrementalInput<M>): boolean {
   const last = input.previousResults.get(source.name);
   if (!last || !last.resolved) return true;
-  return !sameData(sourceDependencies(last.source), sourceDependencies(source));
-}
-
-/** Deep equality of JSON-like data (absent and undefined properties alike), without serialising it. */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => sameData(x, (b as unknown[])[i]));
-  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
-  const keys = new Set([...Object.keys(x), ...Object.keys(y)]);
-  for (const key of keys) if (!sameData(x[key], y[key])) return false;
-  return true;
+  // Both come from buildSources over the same readers, so equal dependencies have equal shapes.
+  return !isDeepStrictEqual(sourceDependencies(last.source), sourceDependencies(source));
 }
