@@ -1,7 +1,8 @@
 /**
  * Resolves many sources in parallel: one worker thread (and WebAssembly instance) per core, each
  * holding the same libsolv pool. Repositories are encoded once here into SharedArrayBuffers, so
- * workers receive bytes without copies or object cloning. A pool stays warm across resolveAll calls.
+ * workers receive bytes without copies or object cloning. A pool stays warm across resolveAll calls,
+ * and its threads outlive it for the next pool (see idle).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -38,6 +39,8 @@ function toError(error: WorkerError): RippleError {
 
 class PoolWorker {
   private pending: { resolve(reply: WorkerReply): void; reject(error: Error): void } | undefined;
+  /** False once the thread failed or ended: it is never reused. */
+  healthy = true;
 
   constructor(readonly worker: Worker) {
     worker.on('message', (reply: WorkerReply) => {
@@ -58,11 +61,52 @@ class PoolWorker {
     });
   }
 
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
   private fail(error: Error): void {
+    this.healthy = false;
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(error);
   }
+}
+
+/**
+ * Threads of closed pools, their libsolv pools freed, kept for the next pool: starting a thread
+ * and loading the worker module costs a few hundred ms, which every regeneration would otherwise
+ * pay. Idle threads are unreferenced (they never keep the process alive) and end after IDLE_MS
+ * unused, since each keeps its WebAssembly memory at its high-water mark.
+ */
+const idle: PoolWorker[] = [];
+const IDLE_MS = 10 * 60_000;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function takeWorkers(size: number): PoolWorker[] {
+  const reused: PoolWorker[] = [];
+  while (reused.length < size && idle.length) {
+    const w = idle.shift()!;
+    if (!w.healthy) continue;
+    w.worker.ref();
+    reused.push(w);
+  }
+  return [...reused, ...Array.from({ length: size - reused.length }, () => new PoolWorker(new Worker(workerUrl, { execArgv: [] })))];
+}
+
+async function giveBack(workers: PoolWorker[]): Promise<void> {
+  await Promise.all(workers.map(async (w) => {
+    // A thread still busy (a caller gave up on a resolveAll) or failed is not worth keeping.
+    const released = w.healthy && !w.busy && await w.request({ type: 'release' }).then((r) => r.type === 'released', () => false);
+    if (!released || idle.length >= availableParallelism()) {
+      await w.worker.terminate();
+      return;
+    }
+    w.worker.unref();
+    idle.push(w);
+  }));
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => void Promise.all(idle.splice(0).map((w) => w.worker.terminate())), IDLE_MS).unref();
 }
 
 export class ResolverPool {
@@ -74,9 +118,9 @@ export class ResolverPool {
   ) {}
 
   static async create(options: ResolverPoolOptions): Promise<ResolverPool> {
+    // Threads first: new ones start while the repositories are encoded here.
+    const workers = takeWorkers(Math.max(1, options.size ?? availableParallelism()));
     const repositories = options.repositories.map(({ name, packages }) => ({ name, encoded: toShared(encodeRepository(name, packages, options.arch)) }));
-    const size = Math.max(1, options.size ?? availableParallelism());
-    const workers = Array.from({ length: size }, () => new PoolWorker(new Worker(workerUrl, { execArgv: [] })));
     const init: WorkerRequest = { type: 'init', distType: options.distType, arch: options.arch, repositories, base: options.base, options: options.options ?? {} };
     try {
       const replies = await Promise.all(workers.map((w) => w.request(init)));
@@ -114,6 +158,7 @@ export class ResolverPool {
   }
 
   private async solveDistinct(sources: SourcePackage[], options: ResolveOptions, onProgress?: (done: number, total: number) => void): Promise<Resolution[]> {
+    if (this.workers.length === 0) throw new RippleError(ErrorCode.ResolverFailed, 'the resolver pool is closed');
     const results: Resolution[] = new Array(sources.length);
     // Small batches keep every worker busy until the end; larger ones cut message overhead.
     const batch = Math.max(1, Math.min(32, Math.ceil(sources.length / (this.workers.length * 8))));
@@ -139,7 +184,13 @@ export class ResolverPool {
     return results;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  /** The worker threads' ids (a closed pool's threads serve the next pool). */
+  get threadIds(): number[] {
+    return this.workers.map((w) => w.worker.threadId);
+  }
+
+  /** Frees the pool; its threads wait for the next pool (see idle). A second close does nothing. */
+  close(): Promise<void> {
+    return giveBack(this.workers.splice(0));
   }
 }

@@ -10,13 +10,16 @@ import type { DistType, SourcePackage } from './types.ts';
 
 export type WorkerRequest =
   | { type: 'init'; distType: DistType; arch: string; repositories: { name: string; encoded: EncodedRepository }[]; base?: BaseSpec; options: ResolveOptions }
-  | { type: 'batch'; id: number; sources: SourcePackage[]; options: ResolveOptions };
+  | { type: 'batch'; id: number; sources: SourcePackage[]; options: ResolveOptions }
+  /** The pool is closed: free its libsolv pool and wait, idle, for the next init. */
+  | { type: 'release' };
 
 export interface WorkerError { message: string; code?: string; details?: Record<string, unknown> }
 
 export type WorkerReply =
   | { type: 'ready'; base?: Resolution }
   | { type: 'done'; id: number; results: Resolution[] }
+  | { type: 'released' }
   | { type: 'failed'; id?: number; error: WorkerError };
 
 const port = parentPort!;
@@ -28,6 +31,11 @@ function describe(error: unknown): WorkerError {
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerReply> {
+  if (request.type === 'release' || request.type === 'init') {
+    pool?.free();
+    pool = undefined;
+  }
+  if (request.type === 'release') return { type: 'released' };
   if (request.type === 'init') {
     pool = await SolverPool.create({ distType: request.distType, arch: request.arch });
     for (const { name, encoded } of request.repositories) pool.addEncodedRepository(name, encoded);

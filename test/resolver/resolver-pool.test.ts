@@ -75,4 +75,33 @@ test('a broken base rejects resolveAll with resolver_failed', async () => {
   }
 });
 
+test('a closed pool hands its threads to the next pool, which starts from nothing of the last', async () => {
+  const first = await ResolverPool.create({
+    size: 2, distType: 'deb', arch: 'amd64', repositories: [{ name: 'old', packages: [deb('libold', '1'), deb('gcc', '12')] }], base: { install: [dep('gcc')] },
+  });
+  const threads = first.threadIds;
+  const [before] = await first.resolveAll([source('app', ['libold'])]);
+  assert.ok(before!.resolved);
+  await first.close();
+  await first.close();
+  try {
+    await first.resolveAll([source('app', ['libold'])]);
+    assert.unreachable('a closed pool should refuse');
+  } catch (error) {
+    assert.is((error as Error).message, 'the resolver pool is closed');
+  }
+
+  const packages = [deb('libnew', '2'), deb('gcc', '13')];
+  const second = await ResolverPool.create({ size: 2, distType: 'deb', arch: 'amd64', repositories: [{ name: 'new', packages }], base: { install: [dep('gcc')] } });
+  try {
+    assert.equal([...second.threadIds].sort(), [...threads].sort());
+    const [gone, app] = await second.resolveAll([source('app', ['libold']), source('app2', ['libnew'])]);
+    assert.equal(gone, { resolved: false, problems: [{ sentences: ['nothing provides requested libold'], packages: [], dependencies: ['libold'] }] });
+    assert.ok(app!.resolved);
+    if (app!.resolved) assert.equal(app!.members.map((m) => packages[m.package.index]!.version).sort(), ['13', '2']);
+  } finally {
+    await second.close();
+  }
+});
+
 test.run();
