@@ -98,8 +98,11 @@ function capabilityNames(b: BinaryPackage): string[] {
   return [b.name, ...b.provides.flatMap(leaves).map((d) => d.name), ...b.files];
 }
 
-function relevantDependencies(b: BinaryPackage): Dependency[] {
-  return [...b.requires, ...b.conflicts, ...b.obsoletes];
+/** The leaves of the dependencies the solver acts on (weak ones are off when planning). */
+function forEachRelevantLeaf(b: BinaryPackage, visit: (leaf: SimpleDependency) => void): void {
+  forEachLeaf(b.requires, visit);
+  forEachLeaf(b.conflicts, visit);
+  forEachLeaf(b.obsoletes, visit);
 }
 
 const sourceDependencies = (s: SourcePackage) => [...s.buildRequires, ...s.buildConflicts];
@@ -123,9 +126,11 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   const currentByContent = new Map(current.binaries.filter((b) => !same.has(b)).map((b) => [content(b), b]));
   const previousByContent = new Map(previous.binaries.filter((b) => !same.has(b)).map((b) => [content(b), b]));
   const unchangedNow = (b: BinaryPackage) => same.has(b) || previousByContent.has(content(b));
+  // Only identities of changed binaries are asked for; a name test first spares building the others'.
+  const changedNames = new Set([...previous.binaries.filter((b) => !same.has(b)), ...current.binaries.filter((b) => !same.has(b))].map((b) => b.name));
   const counts = (list: BinaryPackage[]) => {
     const map = new Map<string, number>();
-    for (const b of list) map.set(identity(b), (map.get(identity(b)) ?? 0) + 1);
+    for (const b of list) if (changedNames.has(b.name)) map.set(identity(b), (map.get(identity(b)) ?? 0) + 1);
     return map;
   };
   const previousCount = counts(previous.binaries);
@@ -180,18 +185,22 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   // pairs are compared pair-wise instead (`libc (= 1)` becoming `libc (= 2)` is fine).
   const leafSet = new Map<string, SimpleDependency>();
   const checked = new Set<string>();
-  const collect = (deps: readonly Dependency[], mustBeStable: boolean) => forEachLeaf(deps, (leaf) => {
+  const collect = (mustBeStable: boolean) => (leaf: SimpleDependency) => {
     if (!touched.has(leaf.name)) return;
     const key = leafKey(leaf);
     leafSet.set(key, leaf);
     if (mustBeStable) checked.add(key);
-  });
+  };
+  const [stable, pairWise] = [collect(true), collect(false)];
   const unchanged = current.binaries.filter(unchangedNow);
-  for (const b of unchanged) collect(relevantDependencies(b), true);
-  for (const s of input.sources) collect(sourceDependencies(s), true);
+  for (const b of unchanged) forEachRelevantLeaf(b, stable);
+  for (const s of input.sources) {
+    forEachLeaf(s.buildRequires, stable);
+    forEachLeaf(s.buildConflicts, stable);
+  }
   for (const [old, now] of pairs) {
-    collect(relevantDependencies(old), false);
-    collect(relevantDependencies(now), false);
+    forEachRelevantLeaf(old, pairWise);
+    forEachRelevantLeaf(now, pairWise);
   }
   const leafList = [...leafSet.values()];
   // Requires (and build dependencies) a base member satisfies, before and after: the base is
@@ -200,7 +209,11 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   const baseNames = new Set([...previousBaseList, ...currentBaseList].flatMap(capabilityNames));
   const baseLeaves = new Map<string, SimpleDependency>();
   const collectBase = (deps: readonly Dependency[]) => {
-    for (const d of deps) for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
+    for (const d of deps) {
+      if (!('op' in d)) {
+        if (baseNames.has(d.name)) baseLeaves.set(leafKey(d), d);
+      } else for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
+    }
   };
   for (const b of current.binaries) collectBase(b.requires);
   for (const s of input.sources) collectBase(s.buildRequires);
@@ -211,9 +224,11 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   // the same, and a requirement is exactly the set of packages that satisfy it).
   const pairLeaves = new Map<string, SimpleDependency>();
   for (const [old, now] of pairs) {
-    forEachLeaf([...relevantDependencies(old), ...relevantDependencies(now)], (leaf) => {
+    const visit = (leaf: SimpleDependency) => {
       if (!touched.has(leaf.name)) pairLeaves.set(leafKey(leaf), leaf);
-    });
+    };
+    forEachRelevantLeaf(old, visit);
+    forEachRelevantLeaf(now, visit);
   }
   const pairLeafList = [...pairLeaves.values()];
   const pairLeafNames = new Set(pairLeafList.map((l) => l.name));
@@ -326,6 +341,16 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
     if (!now) spoiled.set(b, 'gone');
     else if (dirty.has(now) || dirty.has(b)) spoiled.set(b, 'dirty');
   }
+  const anySpoiled = (members: readonly M[]) => {
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      const binary = binaryOf(m);
+      if (!binary) return true;
+      const why = spoiled.get(binary);
+      if (why !== undefined && (why === 'gone' || !m.base)) return true;
+    }
+    return false;
+  };
   const solve: SourcePackage[] = [];
   const carried = new Set<string>();
   for (const source of input.sources) {
@@ -333,11 +358,7 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
     if (mustSolveRegardless(source, input) || !last
       || source.buildRequires.some((d) => !baseSatisfied(d) && leaves(d).some(isDirtyLeaf))
       || source.buildConflicts.flatMap(leaves).some(isDirtyLeaf)
-      || last.members.some((m) => {
-        const binary = binaryOf(m);
-        const why = binary && spoiled.get(binary);
-        return !binary || why === 'gone' || (why === 'dirty' && !m.base);
-      })) {
+      || anySpoiled(last.members)) {
       solve.push(source);
       continue;
     }
@@ -350,6 +371,7 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
 function mustSolveRegardless<M extends PreviousMember>(source: SourcePackage, input: IncrementalInput<M>): boolean {
   const last = input.previousResults.get(source.name);
   if (!last || !last.resolved) return true;
-  // Both come from buildSources over the same readers, so equal dependencies have equal shapes.
-  return !isDeepStrictEqual(sourceDependencies(last.source), sourceDependencies(source));
+  // The same object when its layer did not change (buildSources); otherwise both come from
+  // buildSources over the same readers, so equal dependencies have equal shapes.
+  return last.source !== source && !isDeepStrictEqual(sourceDependencies(last.source), sourceDependencies(source));
 }

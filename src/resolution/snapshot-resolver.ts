@@ -66,12 +66,28 @@ export function baseSpec(snapshot: Snapshot, settings: ResolutionSettings): Base
   return { install: base.packages.map(byName), includeEssential: Boolean(base.essential) && snapshot.format === 'deb' };
 }
 
+/**
+ * The reduction last made of each source, with the options it was made for. Parsed layers are kept
+ * and shared between snapshots (layer-store.ts), so a regeneration reduces only the sources of the
+ * layers that changed; and an unchanged source keeps the same reduced object, which incremental
+ * resolution then knows unchanged without comparing its dependencies.
+ */
+const reductions = new WeakMap<object, { options: string; reduced: SourcePackage }>();
+
 /** The sources to track in this snapshot, reduced to the collection's architecture and profiles. */
 export function buildSources(snapshot: Snapshot, settings: ResolutionSettings): SourcePackage[] {
   if (snapshot.format === 'rpm') return snapshot.sources;
+  const reduce = { arch: settings.arch, profiles: settings.profiles, includeIndep: settings.includeIndep };
+  const options = JSON.stringify(reduce);
   return snapshot.sources
     .filter((s) => !s.extraSourceOnly && buildsOn(s, settings.arch))
-    .map((s) => reduceBuildDependencies(s, { arch: settings.arch, profiles: settings.profiles, includeIndep: settings.includeIndep }));
+    .map((s) => {
+      const last = reductions.get(s);
+      if (last?.options === options) return last.reduced;
+      const reduced = reduceBuildDependencies(s, reduce);
+      reductions.set(s, { options, reduced });
+      return reduced;
+    });
 }
 
 export interface BuildrootPackage { binary: BinaryPackage; distance: number | null; base: boolean }
