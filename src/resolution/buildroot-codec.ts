@@ -18,6 +18,13 @@ const BASE = 0;
 const FAR = 255;
 /** Ids times 256 stay exact in a double. */
 const MAX_ID = 2 ** 45;
+/**
+ * zlib's defaults size each stream for megabytes (a 32 KB window, 256 KB of hash tables, 16 KB
+ * output chunks). A buildroot is a few hundred bytes, and a regeneration encodes one per package:
+ * at default sizes the 34k streams' native memory drove the V8 heap into seconds of collection.
+ * The output is the same deflate format (inflate reads it with its default window).
+ */
+const SMALL_STREAM = { windowBits: 10, memLevel: 4, chunkSize: 1024 };
 
 /**
  * `binaryId` maps a member to the id to store (default its own): a carried buildroot swaps the ids
@@ -26,11 +33,12 @@ const MAX_ID = 2 ** 45;
 export function encodeBuildroot(members: readonly EncodedMember[], binaryId: (m: EncodedMember) => number = (m) => m.binaryId): Buffer {
   // Sort keys id * 256 + distance byte in a typed array: a numeric sort without comparator calls.
   const keys = new Float64Array(members.length);
-  members.forEach((member, i) => {
+  for (let i = 0; i < members.length; i++) {
+    const member = members[i]!;
     const id = binaryId(member);
     if (!Number.isInteger(id) || id < 0 || id > MAX_ID) throw new RangeError(`bad binary id ${id}`);
     keys[i] = id * 256 + (member.base ? BASE : member.distance === null ? FAR : Math.min(member.distance, FAR - 1));
-  });
+  }
   keys.sort();
   // At most 7 varint bytes per id below 2^45, plus the distance byte.
   const bytes = new Uint8Array(members.length * 8);
@@ -47,11 +55,11 @@ export function encodeBuildroot(members: readonly EncodedMember[], binaryId: (m:
     } while (delta > 0);
     bytes[length++] = key % 256;
   }
-  return deflateRawSync(bytes.subarray(0, length));
+  return deflateRawSync(bytes.subarray(0, length), SMALL_STREAM);
 }
 
 export function decodeBuildroot(encoded: Uint8Array): EncodedMember[] {
-  const bytes = inflateRawSync(encoded);
+  const bytes = inflateRawSync(encoded, { chunkSize: 4096 });
   const members: EncodedMember[] = [];
   let position = 0;
   let previous = 0;
