@@ -93,7 +93,7 @@ export const eventCatalogue: Readonly<Record<string, CatalogueEntry>> = {
   },
   'package.dependency.change': {
     version: 1,
-    description: "Build dependencies of a package moved between two snapshots (first 50 listed, count is the total).",
+    description: "Build dependencies of a package moved between two snapshots: the 5 nearest (by distance) listed, count is the total; the package detail lists them all.",
     payload: object({
       ...snapshotCommon, name: str, count: int,
       changes: array(dependencyChange),

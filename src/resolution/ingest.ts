@@ -95,6 +95,12 @@ interface PackagePlan {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/**
+ * Dependency changes listed in a package.dependency.change event. A regeneration sends one event
+ * per changed package (34k for a Debian security update), each repeating changes that thousands
+ * share; 50 made these events 43 MB of a regeneration's growth.
+ */
+const EVENT_CHANGES = 5;
 
 export async function ingestCollection(db: Db, collectionName: string, options: IngestOptions): Promise<IngestOutcome> {
   const started = Date.now();
@@ -281,9 +287,9 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     const result = await commitSnapshot(db, {
       collection: row, snapshotId, sequence, instance: options.instance, snapshot, layers, plans, ids: ids.byNevra, previousIds: previousEntries.binaries,
       base: resolver.base.resolved ? { resolved: true, buildroot: baseBuildroot! } : { resolved: false, problems: resolver.base.problems },
-      settings, solved: solved.size, durationMs: Date.now() - started,
+      settings, solved: solved.size, durationMs: Date.now() - started, phases,
     });
-    phases.lap('commit');
+    phases.lap('transaction commit');
     logger.info('ingest finished', {
       snapshotId, sequence, solved: solved.size, tracked, fullReason, ...result, durationMs: Date.now() - started, phases: phases.laps,
     });
@@ -540,6 +546,8 @@ interface CommitInput {
   settings: ResolutionSettings;
   solved: number;
   durationMs: number;
+  /** Laps of the commit's steps go here too. */
+  phases: ReturnType<typeof phaseTimer>;
 }
 
 async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: number; stateChanges: number }> {
@@ -551,11 +559,15 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
     if (!mine) throw new RippleError(ErrorCode.Conflict, `snapshot ${sequence} of ${collection.name} was taken over (lease expired) before it could be stored`);
 
     const changed = plans.filter((p) => p.changed);
-    // Before the resolutions that name them: their trigger reads the sets' rows (sql/0012).
+    // Sets before the resolutions that name them, resolutions before the package update that
+    // reads both (the unapplied-change distances, sql/0014).
     const changeSets = await insertChangeSets(trx, changed, input.ids, input.previousIds);
+    input.phases.lap('store change sets');
     const resolutionIds = await insertResolutions(trx, snapshotId, changed, changeSets);
+    input.phases.lap('store resolutions');
     const stateChanged = plans.filter((p) => p.state !== p.row.state);
     await updatePackages(trx, snapshotId, plans, resolutionIds);
+    input.phases.lap('update packages');
     // Chunks keep each statement under PostgreSQL's 65535 bind parameters.
     for (let at = 0; at < stateChanged.length; at += 5000) {
       await trx.insertInto('package_state_changes').values(stateChanged.slice(at, at + 5000).map((p) => ({
@@ -610,7 +622,8 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
       if (p.dependencyChanges.length) {
         events.push({ type: 'package.dependency.change', collectionId: collection.id, packageName: p.row.name, payload: {
           ...common, name: p.row.name, count: p.dependencyChanges.length,
-          changes: p.dependencyChanges.slice(0, 50).map((c) => ({
+          // The nearest ones (diffBuildroots sorts by distance); the package detail has them all.
+          changes: p.dependencyChanges.slice(0, EVENT_CHANGES).map((c) => ({
             name: c.name, kind: c.kind, distance: c.distance,
             previous: c.previous && nevra(c.previous), current: c.current && nevra(c.current),
           })),
@@ -628,9 +641,12 @@ async function commitSnapshot(db: Db, input: CommitInput): Promise<{ changed: nu
       sources: input.snapshot.sources.length, solved: input.solved, changed: changed.length, state_changes: stateChanged.length,
       unresolved, duration_ms: input.durationMs,
     } });
+    input.phases.lap('state changes and snapshot');
     await recordBuildabilityResults(trx, { collection: collection.name, sequence, snapshotId },
       changed.map((p) => ({ name: p.row.name, resolved: p.resolved, previousResolved: p.row.previous_resolved, problems: p.problems })));
+    input.phases.lap('buildability results');
     await appendEvents(trx, events);
+    input.phases.lap('events');
     return { changed: changed.length, stateChanges: stateChanged.length };
   });
 }
@@ -707,20 +723,28 @@ function dedupeByName(changes: DependencyChange[]): DependencyChange[] {
   return changes.filter((c) => !seen.has(c.name) && seen.add(c.name));
 }
 
+/**
+ * One write per package: its resolution and state, and (for packages with a new resolution) the
+ * distances of its unapplied dependency changes, which the new resolutions' change sets may have
+ * changed (sql/0014).
+ */
 async function updatePackages(trx: Trx, snapshotId: number, plans: PackagePlan[], resolutionIds: Map<number, number>): Promise<void> {
   const touched = plans.filter((p) => p.changed || p.state !== p.row.state);
   for (let at = 0; at < touched.length; at += 5000) {
     const chunk = touched.slice(at, at + 5000);
+    const ids = chunk.map((p) => p.row.id);
     await sql`
       update packages p set
         resolved = v.resolved,
         last_resolution_id = coalesce(v.resolution_id, p.last_resolution_id),
         state = v.state,
         state_since = case when v.state <> p.state then now() else p.state_since end,
-        state_snapshot_id = case when v.state <> p.state then ${snapshotId}::bigint else p.state_snapshot_id end
-      from unnest(${chunk.map((p) => p.row.id)}::bigint[], ${chunk.map((p) => p.resolved)}::boolean[],
+        state_snapshot_id = case when v.state <> p.state then ${snapshotId}::bigint else p.state_snapshot_id end,
+        unapplied_change_distances = case when v.resolution_id is null then p.unapplied_change_distances else u.distances end
+      from unnest(${ids}::bigint[], ${chunk.map((p) => p.resolved)}::boolean[],
                   ${chunk.map((p) => resolutionIds.get(p.row.id) ?? null)}::bigint[], ${chunk.map((p) => p.state)}::text[])
         as v(id, resolved, resolution_id, state)
+        join unapplied_change_distances_of(${ids}::bigint[]) u on u.package_id = v.id
       where p.id = v.id`.execute(trx);
   }
 }
