@@ -223,6 +223,8 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     let changes: ReturnType<typeof binaryChanges> | undefined;
     // Carried buildroots mostly share their moved members (the base's): diff each distinct set once.
     const substitutedChanges = new Map<string, DependencyChange[]>();
+    // Identical previous buildroots share one decoded array (previousBuildroots), so one encoding.
+    const carriedEncodings = new Map<readonly EncodedMember[], Buffer>();
     for (const plan of plans) {
       if (!plan.resolvedNow) continue;
       const previousBuildroot = plan.row.previous_buildroot;
@@ -231,7 +233,9 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
         const before = previousEntries.members.get(plan.row.id)!;
         const substituted = before.filter((m) => moved.has(m.binaryId));
         if (substituted.length === 0) continue;
-        plan.buildroot = encodeBuildroot(before, (m) => substitution(m.binaryId));
+        let encoded = carriedEncodings.get(before);
+        if (!encoded) carriedEncodings.set(before, encoded = encodeBuildroot(before, (m) => substitution(m.binaryId)));
+        plan.buildroot = encoded;
         plan.buildrootSize = before.length;
         plan.changed = true;
         const key = substituted.map((m) => `${m.binaryId}/${m.base ? 'base' : m.distance}`).join(' ');
@@ -460,18 +464,25 @@ async function binaryIds(db: Db, binaries: Iterable<BinaryPackage>): Promise<Bin
  * name/version entries are only built for the packages that need them, see entriesOf).
  */
 interface PreviousBuildroots {
-  members: Map<number, EncodedMember[]>;
+  members: Map<number, readonly EncodedMember[]>;
   binaries: Map<number, Omit<BuildrootEntry, 'distance'>>;
 }
 
 async function previousBuildroots(db: Db, packages: PackageRow[]): Promise<PreviousBuildroots> {
   const members = new Map<number, EncodedMember[]>();
   const ids = new Set<number>();
+  // Sources with the same build dependencies have the same buildroot (a quarter of Debian's share
+  // one with another): they share one decoding, which nobody modifies.
+  const decodings = new Map<string, EncodedMember[]>();
   for (const row of packages) {
     if (!row.previous_resolved || !row.previous_buildroot) continue;
-    const decoded = decodeBuildroot(row.previous_buildroot);
+    const bytes = row.previous_buildroot.toString('latin1');
+    let decoded = decodings.get(bytes);
+    if (!decoded) {
+      decodings.set(bytes, decoded = decodeBuildroot(row.previous_buildroot));
+      for (const m of decoded) ids.add(m.binaryId);
+    }
     members.set(row.id, decoded);
-    for (const m of decoded) ids.add(m.binaryId);
   }
   return { members, binaries: await binaryEntries(db, [...ids]) };
 }
