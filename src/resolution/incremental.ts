@@ -123,11 +123,12 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   // without looking; only the rest is compared by content.
   const shared = new Set(previous.binaries);
   const same = new Set(current.binaries.filter((b) => shared.has(b)));
-  const currentByContent = new Map(current.binaries.filter((b) => !same.has(b)).map((b) => [content(b), b]));
-  const previousByContent = new Map(previous.binaries.filter((b) => !same.has(b)).map((b) => [content(b), b]));
+  const [previousRest, currentRest] = [previous.binaries.filter((b) => !same.has(b)), current.binaries.filter((b) => !same.has(b))];
+  const currentByContent = new Map(currentRest.map((b) => [content(b), b]));
+  const previousByContent = new Map(previousRest.map((b) => [content(b), b]));
   const unchangedNow = (b: BinaryPackage) => same.has(b) || previousByContent.has(content(b));
   // Only identities of changed binaries are asked for; a name test first spares building the others'.
-  const changedNames = new Set([...previous.binaries.filter((b) => !same.has(b)), ...current.binaries.filter((b) => !same.has(b))].map((b) => b.name));
+  const changedNames = new Set([...previousRest, ...currentRest].map((b) => b.name));
   const counts = (list: BinaryPackage[]) => {
     const map = new Map<string, number>();
     for (const b of list) if (changedNames.has(b.name)) map.set(identity(b), (map.get(identity(b)) ?? 0) + 1);
@@ -209,11 +210,7 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
   const baseNames = new Set([...previousBaseList, ...currentBaseList].flatMap(capabilityNames));
   const baseLeaves = new Map<string, SimpleDependency>();
   const collectBase = (deps: readonly Dependency[]) => {
-    for (const d of deps) {
-      if (!('op' in d)) {
-        if (baseNames.has(d.name)) baseLeaves.set(leafKey(d), d);
-      } else for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
-    }
+    for (const d of deps) for (const l of alternatives(d) ?? []) if (baseNames.has(l.name)) baseLeaves.set(leafKey(l), l);
   };
   for (const b of current.binaries) collectBase(b.requires);
   for (const s of input.sources) collectBase(s.buildRequires);
@@ -341,15 +338,10 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
     if (!now) spoiled.set(b, 'gone');
     else if (dirty.has(now) || dirty.has(b)) spoiled.set(b, 'dirty');
   }
-  const anySpoiled = (members: readonly M[]) => {
-    for (let i = 0; i < members.length; i++) {
-      const m = members[i]!;
-      const binary = binaryOf(m);
-      if (!binary) return true;
-      const why = spoiled.get(binary);
-      if (why !== undefined && (why === 'gone' || !m.base)) return true;
-    }
-    return false;
+  const spoils = (m: M) => {
+    const binary = binaryOf(m);
+    const why = binary && spoiled.get(binary);
+    return !binary || why === 'gone' || (why === 'dirty' && !m.base);
   };
   const solve: SourcePackage[] = [];
   const carried = new Set<string>();
@@ -358,7 +350,7 @@ export async function planIncremental<M extends PreviousMember>(input: Increment
     if (mustSolveRegardless(source, input) || !last
       || source.buildRequires.some((d) => !baseSatisfied(d) && leaves(d).some(isDirtyLeaf))
       || source.buildConflicts.flatMap(leaves).some(isDirtyLeaf)
-      || anySpoiled(last.members)) {
+      || last.members.some(spoils)) {
       solve.push(source);
       continue;
     }

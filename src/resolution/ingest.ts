@@ -744,9 +744,8 @@ function dedupeByName(changes: DependencyChange[]): DependencyChange[] {
 }
 
 /**
- * One write per package: its resolution and state, and (for packages with a new resolution) the
- * distances of its unapplied dependency changes, which the new resolutions' change sets may have
- * changed (sql/0014).
+ * One write per package: its resolution and state, and the distances of its unapplied dependency
+ * changes, which the new resolutions' change sets may have changed (sql/0014).
  */
 async function updatePackages(trx: Trx, snapshotId: number, plans: PackagePlan[], resolutionIds: Map<number, number>): Promise<void> {
   const touched = plans.filter((p) => p.changed || p.state !== p.row.state);
@@ -761,7 +760,7 @@ async function updatePackages(trx: Trx, snapshotId: number, plans: PackagePlan[]
       state = v.state,
       state_since = case when v.state <> p.state then now() else p.state_since end,
       state_snapshot_id = case when v.state <> p.state then ${snapshotId}::bigint else p.state_snapshot_id end,
-      unapplied_change_distances = case when v.resolution_id is null then p.unapplied_change_distances else u.distances end
+      unapplied_change_distances = u.distances
     from unnest(${ids}::bigint[], ${touched.map((p) => p.resolved)}::boolean[],
                 ${touched.map((p) => resolutionIds.get(p.row.id) ?? null)}::bigint[], ${touched.map((p) => p.state)}::text[])
       as v(id, resolved, resolution_id, state)
