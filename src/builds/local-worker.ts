@@ -115,11 +115,12 @@ export class BuildWorker {
       const still = new Map((await renewLeases(this.#db, this.#options.name, held, this.#options.leaseSeconds)).map((r) => [r.id, r.cancelRequested]));
       for (const build of held) {
         const entry = this.running.get(build.id);
+        // Gone or settled: it finished here while the renewal ran.
+        if (!entry || entry.settled) continue;
         if (!still.has(build.id)) {
-          if (entry?.settled) continue;
           this.#logger.warn('lost the lease of a build; stopping it', { build: build.id });
-          entry?.controller.abort();
-        } else if (still.get(build.id) && entry && !entry.canceled) {
+          entry.controller.abort();
+        } else if (still.get(build.id) && !entry.canceled) {
           this.#logger.info('build canceled; stopping it', { build: build.id });
           entry.canceled = true;
           entry.controller.abort(canceledReason);
@@ -157,6 +158,7 @@ export class BuildWorker {
       if (signal.aborted && !this.#poller.stopped) return;
       const message = error instanceof InfrastructureError ? error.message : `unexpected: ${(error as Error).message}`;
       if (!(error instanceof InfrastructureError)) logger.error('build failed unexpectedly', { error });
+      entry.settled = true;
       const retried = await failInfrastructure(this.#db, this.#options.name, build, message, this.#options.retry)
         .catch((failure: unknown) => logger.warn('could not record the infrastructure failure; the lease will expire', { error: failure }));
       logger.warn('infrastructure failure', { error: message, retried });

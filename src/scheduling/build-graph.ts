@@ -21,19 +21,25 @@ export interface BuildGraph {
 /** Blockers per node are kept up to this many (OBS shows up to 10 blocking dependencies). */
 export const maxBlockers = 10;
 
-const cache = new Map<number, Promise<BuildGraph>>();
+/**
+ * By snapshot id, with the snapshot's creation time: one process may hold several databases (the
+ * tests do), and an id names a snapshot in one of them only.
+ */
+const cache = new Map<number, { createdAt: string; graph: Promise<BuildGraph> }>();
 
 /** The graph of a collection's packages as resolved in `snapshotId` (its current snapshot). */
-export function buildGraph(db: Db, collectionId: number, snapshotId: number): Promise<BuildGraph> {
-  let graph = cache.get(snapshotId);
-  if (!graph) {
-    graph = loadGraph(db, collectionId, snapshotId);
-    graph.catch(() => cache.delete(snapshotId));
+export async function buildGraph(db: Db, collectionId: number, snapshotId: number): Promise<BuildGraph> {
+  const { created_at: createdAt } = await db.selectFrom('snapshots').select(sql<string>`created_at::text`.as('created_at'))
+    .where('id', '=', snapshotId).executeTakeFirstOrThrow();
+  let entry = cache.get(snapshotId);
+  if (entry?.createdAt !== createdAt) {
+    entry = { createdAt, graph: loadGraph(db, collectionId, snapshotId) };
+    entry.graph.catch(() => cache.delete(snapshotId));
     // Only the newest few snapshots are ever asked for.
     if (cache.size >= 16) cache.delete(cache.keys().next().value!);
-    cache.set(snapshotId, graph);
+    cache.set(snapshotId, entry);
   }
-  return graph;
+  return entry.graph;
 }
 
 async function loadGraph(db: Db, collectionId: number, snapshotId: number): Promise<BuildGraph> {

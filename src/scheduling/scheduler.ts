@@ -93,6 +93,10 @@ export async function schedulerTick(db: Db, settings: SchedulerSettings, logger:
     // The candidate statement's estimated cost (34k packages) triggers JIT compilation, which took
     // 0.7-2.8 s against 0.45 s of execution in bench/scheduler.ts: index probes gain nothing from it.
     await sql`set local jit = off`.execute(trx);
+    // Read before the waves advance: each statement sees the builds committed when it starts, so
+    // a build finishing after the advance would otherwise leave its wave behind while freeing its
+    // dependents here, which would then be queued on their own ahead of the wave's next batch.
+    const running = await activeNames(trx);
     await advanceWaves(trx, policy);
     const now = settings.now?.() ?? new Date();
     const perBackend = await activeBuilds(trx);
@@ -119,7 +123,6 @@ export async function schedulerTick(db: Db, settings: SchedulerSettings, logger:
     }));
     lanes.sort((a, b) => b.packages[0]!.rank - a.packages[0]!.rank);
 
-    const running = await activeNames(trx);
     const blocking = new Map<number, Blocking>();
     const blockingOf = async (c: Candidate) => {
       let b = blocking.get(c.row.collection_id);
