@@ -39,6 +39,11 @@ export class Encoder {
     this.length = 0;
   }
 
+  /** Starts a new int stream over the same string table. */
+  clearInts(): void {
+    this.length = 0;
+  }
+
   string(value: string): number {
     let id = this.ids.get(value);
     if (id === undefined) {
@@ -104,9 +109,10 @@ export class Encoder {
     for (const dep of deps) this.dependency(dep, where);
   }
 
-  /** The string table as NUL-terminated UTF-8. */
-  stringBytes(): Uint8Array {
-    return new TextEncoder().encode(this.strings.length ? this.strings.join('\0') + '\0' : '');
+  /** The string table from string `from` on, as NUL-terminated UTF-8. */
+  stringBytes(from = 0): Uint8Array {
+    const strings = from ? this.strings.slice(from) : this.strings;
+    return new TextEncoder().encode(strings.length ? strings.join('\0') + '\0' : '');
   }
 
   get stringCount(): number {
@@ -125,30 +131,93 @@ export function evrOf(pkg: { epoch: number; version: string; release: string }):
 
 /** Encodes packages for a pool of architecture `arch`. `name` only labels error messages. */
 export function encodeRepository(name: string, packages: BinaryPackage[], arch: string): EncodedRepository {
-  const enc = new Encoder(arch);
-  const essential = new Set<string>();
-  packages.forEach((pkg, i) => {
-    const where = `repository ${name}, package ${i} (${pkg.name})`;
+  return new RepositoryEncoder(arch).encode(name, packages);
+}
+
+/**
+ * Encodes the repositories of one architecture's pools and remembers each package's record by
+ * the package object. A regeneration stacks a small changed overlay over a large unchanged layer
+ * whose packages are the same objects as before (layer-store.ts), so only the changed packages
+ * are encoded again: 350-680 ms for bookworm's 63k binaries otherwise. The string table only
+ * grows, which keeps remembered records valid; strings no package of a repository uses cost its
+ * pool an unused id each, and past `maxStrings` the table starts over.
+ */
+export class RepositoryEncoder {
+  /** Bookworm's 63k binaries hold 138k distinct strings; a regeneration adds a few hundred. */
+  static readonly maxStrings = 1_000_000;
+  #encoder: Encoder;
+  #records = new WeakMap<BinaryPackage, Int32Array>();
+  /** The first `#bytesOf` strings of the table as NUL-terminated UTF-8. */
+  #bytes = new Uint8Array(0);
+  #bytesOf = 0;
+
+  constructor(private readonly arch: string) {
+    this.#encoder = new Encoder(arch);
+  }
+
+  /** `shared`: in SharedArrayBuffers, for worker threads to read without a copy each. */
+  encode(name: string, packages: BinaryPackage[], { shared = false } = {}): EncodedRepository {
+    if (this.#encoder.stringCount > RepositoryEncoder.maxStrings) {
+      this.#encoder = new Encoder(this.arch);
+      this.#records = new WeakMap();
+      this.#bytes = new Uint8Array(0);
+      this.#bytesOf = 0;
+    }
+    const records = packages.map((pkg, i) => this.#recordOf(pkg, () => `repository ${name}, package ${i} (${pkg.name})`));
+    const ints = new Int32Array(allocate(records.reduce((n, r) => n + r.length, 0) * 4, shared));
+    let at = 0;
+    for (const record of records) {
+      ints.set(record, at);
+      at += record.length;
+    }
+    const table = this.#stringBytes();
+    const strings = new Uint8Array(allocate(table.length, shared));
+    strings.set(table);
+    return {
+      strings,
+      stringCount: this.#bytesOf,
+      records: ints,
+      packageCount: packages.length,
+      essential: [...new Set(packages.filter((p) => p.essential).map((p) => p.name))],
+    };
+  }
+
+  #recordOf(pkg: BinaryPackage, where: () => string): Int32Array {
+    let record = this.#records.get(pkg);
+    if (record) return record;
+    const enc = this.#encoder;
+    enc.clearInts();
     enc.int(enc.string(pkg.name));
     enc.int(enc.string(evrOf(pkg)));
     enc.int(enc.string(pkg.arch));
-    enc.dependencies(pkg.provides, `${where} provides`);
+    enc.dependencies(pkg.provides, `${where()} provides`);
     enc.int(pkg.files.length);
     for (const file of pkg.files) enc.int(enc.string(file));
-    enc.dependencies(pkg.requires, `${where} requires`);
-    enc.dependencies(pkg.conflicts, `${where} conflicts`);
-    enc.dependencies(pkg.obsoletes, `${where} obsoletes`);
-    enc.dependencies(pkg.recommends, `${where} recommends`);
-    enc.dependencies(pkg.suggests, `${where} suggests`);
-    enc.dependencies(pkg.supplements, `${where} supplements`);
-    enc.dependencies(pkg.enhances, `${where} enhances`);
-    if (pkg.essential) essential.add(pkg.name);
-  });
-  return {
-    strings: enc.stringBytes(),
-    stringCount: enc.stringCount,
-    records: enc.intView().slice(),
-    packageCount: packages.length,
-    essential: [...essential],
-  };
+    enc.dependencies(pkg.requires, `${where()} requires`);
+    enc.dependencies(pkg.conflicts, `${where()} conflicts`);
+    enc.dependencies(pkg.obsoletes, `${where()} obsoletes`);
+    enc.dependencies(pkg.recommends, `${where()} recommends`);
+    enc.dependencies(pkg.suggests, `${where()} suggests`);
+    enc.dependencies(pkg.supplements, `${where()} supplements`);
+    enc.dependencies(pkg.enhances, `${where()} enhances`);
+    record = enc.intView().slice();
+    this.#records.set(pkg, record);
+    return record;
+  }
+
+  /** The whole table, encoding only the strings added since the last call. */
+  #stringBytes(): Uint8Array {
+    const count = this.#encoder.stringCount;
+    if (count > this.#bytesOf) {
+      const added = this.#encoder.stringBytes(this.#bytesOf);
+      const bytes = new Uint8Array(this.#bytes.length + added.length);
+      bytes.set(this.#bytes);
+      bytes.set(added, this.#bytes.length);
+      this.#bytes = bytes;
+      this.#bytesOf = count;
+    }
+    return this.#bytes;
+  }
 }
+
+const allocate = (bytes: number, shared: boolean) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));

@@ -7,7 +7,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, RippleError, type ErrorCode as Code } from '../../src/errors.ts';
-import { encodeRepository, type EncodedRepository } from './encoding.ts';
+import { RepositoryEncoder, type EncodedRepository } from './encoding.ts';
+import { unpackResolution } from './packed-resolution.ts';
 import type { WorkerError, WorkerReply, WorkerRequest } from './resolver-worker.ts';
 import type { BaseSpec, Resolution, ResolveOptions } from './solver-pool.ts';
 import type { BinaryPackage, DistType, SourcePackage } from './types.ts';
@@ -25,12 +26,13 @@ export interface ResolverPoolOptions {
 
 const workerUrl = new URL('./resolver-worker-bootstrap.mjs', import.meta.url);
 
-function toShared(encoded: EncodedRepository): EncodedRepository {
-  const strings = new Uint8Array(new SharedArrayBuffer(encoded.strings.byteLength));
-  strings.set(encoded.strings);
-  const records = new Int32Array(new SharedArrayBuffer(encoded.records.byteLength));
-  records.set(encoded.records);
-  return { ...encoded, strings, records };
+/** One per architecture: each pool's repositories are mostly the packages of the pool before it. */
+const encoders = new Map<string, RepositoryEncoder>();
+
+function encodeShared(name: string, packages: BinaryPackage[], arch: string): EncodedRepository {
+  let encoder = encoders.get(arch);
+  if (!encoder) encoders.set(arch, (encoder = new RepositoryEncoder(arch)));
+  return encoder.encode(name, packages, { shared: true });
 }
 
 function toError(error: WorkerError): RippleError {
@@ -120,12 +122,12 @@ export class ResolverPool {
   static async create(options: ResolverPoolOptions): Promise<ResolverPool> {
     // Threads first: new ones start while the repositories are encoded here.
     const workers = takeWorkers(Math.max(1, options.size ?? availableParallelism()));
-    const repositories = options.repositories.map(({ name, packages }) => ({ name, encoded: toShared(encodeRepository(name, packages, options.arch)) }));
+    const repositories = options.repositories.map(({ name, packages }) => ({ name, encoded: encodeShared(name, packages, options.arch) }));
     const init: WorkerRequest = { type: 'init', distType: options.distType, arch: options.arch, repositories, base: options.base, options: options.options ?? {} };
     try {
       const replies = await Promise.all(workers.map((w) => w.request(init)));
       const first = replies[0];
-      return new ResolverPool(workers, options.options ?? {}, first.type === 'ready' ? first.base : undefined);
+      return new ResolverPool(workers, options.options ?? {}, first.type === 'ready' && first.base ? unpackResolution(first.base) : undefined);
     } catch (error) {
       await Promise.all(workers.map((w) => w.worker.terminate()));
       throw error;
@@ -175,7 +177,7 @@ export class ResolverPool {
             throw error;
           });
           if (reply.type !== 'done') throw new RippleError(ErrorCode.ResolverFailed, `resolver worker answered '${reply.type}' to a batch`);
-          for (let i = 0; i < reply.results.length; i++) results[start + i] = reply.results[i];
+          for (let i = 0; i < reply.results.length; i++) results[start + i] = unpackResolution(reply.results[i]!);
           done += reply.results.length;
           onProgress?.(done, sources.length);
         }

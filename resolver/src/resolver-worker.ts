@@ -5,7 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import { RippleError } from '../../src/errors.ts';
 import type { EncodedRepository } from './encoding.ts';
-import { SolverPool, type BaseSpec, type Resolution, type ResolveOptions } from './solver-pool.ts';
+import { packResolution, transferables, type PackedResolution } from './packed-resolution.ts';
+import { SolverPool, type BaseSpec, type ResolveOptions } from './solver-pool.ts';
 import type { DistType, SourcePackage } from './types.ts';
 
 export type WorkerRequest =
@@ -17,8 +18,8 @@ export type WorkerRequest =
 export interface WorkerError { message: string; code?: string; details?: Record<string, unknown> }
 
 export type WorkerReply =
-  | { type: 'ready'; base?: Resolution }
-  | { type: 'done'; id: number; results: Resolution[] }
+  | { type: 'ready'; base?: PackedResolution }
+  | { type: 'done'; id: number; results: PackedResolution[] }
   | { type: 'released' }
   | { type: 'failed'; id?: number; error: WorkerError };
 
@@ -39,15 +40,15 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
   if (request.type === 'init') {
     pool = await SolverPool.create({ distType: request.distType, arch: request.arch });
     for (const { name, encoded } of request.repositories) pool.addEncodedRepository(name, encoded);
-    return { type: 'ready', base: request.base && pool.setBase(request.base, request.options) };
+    return { type: 'ready', base: request.base && packResolution(pool.setBase(request.base, request.options)) };
   }
   const solver = pool!;
-  return { type: 'done', id: request.id, results: request.sources.map((source) => solver.resolve(source, request.options)) };
+  return { type: 'done', id: request.id, results: request.sources.map((source) => packResolution(solver.resolve(source, request.options))) };
 }
 
 port.on('message', (request: WorkerRequest) => {
   handle(request).then(
-    (reply) => port.postMessage(reply),
+    (reply) => port.postMessage(reply, transferables(reply.type === 'done' ? reply.results : reply.type === 'ready' && reply.base ? [reply.base] : [])),
     (error: unknown) => port.postMessage({ type: 'failed', id: request.type === 'batch' ? request.id : undefined, error: describe(error) } satisfies WorkerReply),
   );
 });
