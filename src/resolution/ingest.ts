@@ -101,7 +101,7 @@ const UNIQUE_VIOLATION = '23505';
  * share; 50 made these events 43 MB of a regeneration's growth.
  */
 const EVENT_CHANGES = 5;
-/** Resolutions changed by one ingest from which its tables' statistics are refreshed right away. */
+/** Resolutions changed by one ingest from which its tables are vacuumed and analyzed right away. */
 const ANALYZE_AFTER = 1000;
 
 export async function ingestCollection(db: Db, collectionName: string, options: IngestOptions): Promise<IngestOutcome> {
@@ -298,10 +298,13 @@ export async function ingestCollection(db: Db, collectionName: string, options: 
     phases.lap('transaction commit');
     if (result.changed >= ANALYZE_AFTER) {
       // The next ingest's statements are planned from these statistics; autovacuum may come later
-      // (or be off). The snapshot is committed either way, so a failure here is only logged.
-      await sql`analyze packages, resolutions, dependency_change_sets, dependency_change_set_members, binary_packages`.execute(db)
-        .catch((error: unknown) => logger.warn('analyze after ingest failed', { snapshotId, error }));
-      phases.lap('analyze');
+      // (or be off). Each package row was rewritten: vacuuming frees the old versions' space for
+      // the next ingest's rewrite (bench:service: 3 MB less growth per regeneration, 0.1 s more).
+      // The snapshot is committed either way, so a failure here is only logged.
+      await sql`vacuum (analyze) packages`.execute(db)
+        .then(() => sql`analyze resolutions, dependency_change_sets, dependency_change_set_members, binary_packages`.execute(db))
+        .catch((error: unknown) => logger.warn('vacuum and analyze after ingest failed', { snapshotId, error }));
+      phases.lap('vacuum and analyze');
     }
     logger.info('ingest finished', {
       snapshotId, sequence, solved: solved.size, tracked, fullReason, ...result, durationMs: Date.now() - started, phases: phases.laps,
