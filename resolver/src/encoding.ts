@@ -182,24 +182,26 @@ export class RepositoryEncoder {
     };
   }
 
-  #recordOf(pkg: BinaryPackage, where: () => string): Int32Array {
+  /** `describe` names the package in errors; it is called only for a package not yet encoded. */
+  #recordOf(pkg: BinaryPackage, describe: () => string): Int32Array {
     let record = this.#records.get(pkg);
     if (record) return record;
+    const where = describe();
     const enc = this.#encoder;
     enc.clearInts();
     enc.int(enc.string(pkg.name));
     enc.int(enc.string(evrOf(pkg)));
     enc.int(enc.string(pkg.arch));
-    enc.dependencies(pkg.provides, `${where()} provides`);
+    enc.dependencies(pkg.provides, `${where} provides`);
     enc.int(pkg.files.length);
     for (const file of pkg.files) enc.int(enc.string(file));
-    enc.dependencies(pkg.requires, `${where()} requires`);
-    enc.dependencies(pkg.conflicts, `${where()} conflicts`);
-    enc.dependencies(pkg.obsoletes, `${where()} obsoletes`);
-    enc.dependencies(pkg.recommends, `${where()} recommends`);
-    enc.dependencies(pkg.suggests, `${where()} suggests`);
-    enc.dependencies(pkg.supplements, `${where()} supplements`);
-    enc.dependencies(pkg.enhances, `${where()} enhances`);
+    enc.dependencies(pkg.requires, `${where} requires`);
+    enc.dependencies(pkg.conflicts, `${where} conflicts`);
+    enc.dependencies(pkg.obsoletes, `${where} obsoletes`);
+    enc.dependencies(pkg.recommends, `${where} recommends`);
+    enc.dependencies(pkg.suggests, `${where} suggests`);
+    enc.dependencies(pkg.supplements, `${where} supplements`);
+    enc.dependencies(pkg.enhances, `${where} enhances`);
     record = enc.intView().slice();
     this.#records.set(pkg, record);
     return record;

@@ -1,8 +1,9 @@
 /**
  * Resolutions as they cross from a worker thread to its pool: a buildroot's members packed into
- * one transferable Int32Array (4 ints each) instead of structured-cloned as two objects each.
- * Cloning cost the main thread 0.9 s for the 2,089 buildroots of a bookworm regeneration (about
- * 300 members each), CPU taken from the workers on a two-core machine; unpacking costs a tenth.
+ * one transferable Int32Array (4 ints each) instead of structured-cloned as two objects each
+ * (about 300 members per Debian buildroot). bench:resolve: solving the 2,089 sources of a
+ * bookworm regeneration took 2.3-2.7 s instead of 2.6-3.6 s, the whole archive 48.6 s instead of
+ * 56.7 s.
  */
 import type { BuildrootMember, Resolution } from './solver-pool.ts';
 

@@ -34,7 +34,8 @@ export async function buildGraph(db: Db, collectionId: number, snapshotId: numbe
   let entry = cache.get(snapshotId);
   if (entry?.createdAt !== createdAt) {
     entry = { createdAt, graph: loadGraph(db, collectionId, snapshotId) };
-    entry.graph.catch(() => cache.delete(snapshotId));
+    const loading = entry;
+    loading.graph.catch(() => cache.get(snapshotId) === loading && cache.delete(snapshotId));
     // Only the newest few snapshots are ever asked for.
     if (cache.size >= 16) cache.delete(cache.keys().next().value!);
     cache.set(snapshotId, entry);

@@ -20,7 +20,7 @@ import { withTransaction, type Db } from '../db/database.ts';
 import type { BuildBackend } from '../db/schema.ts';
 import { appendEvents } from '../events/event-log.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { Blocking, buildGraph } from './build-graph.ts';
+import { Blocking, buildGraph, type BuildGraph } from './build-graph.ts';
 import { buildReason, evaluateCandidate, loadCandidates, rankCandidates, type Candidate, type RankedPackage } from './candidates.ts';
 import { priorityConfig, type PriorityConfig } from './priority.ts';
 import { passRebuildPolicy, rebuildPolicyFromConfig, type RebuildPolicy } from './rebuild-policy.ts';
@@ -123,27 +123,25 @@ export async function schedulerTick(db: Db, settings: SchedulerSettings, logger:
     }));
     lanes.sort((a, b) => b.packages[0]!.rank - a.packages[0]!.rank);
 
-    const blocking = new Map<number, Blocking>();
-    const blockingOf = async (c: Candidate) => {
-      let b = blocking.get(c.row.collection_id);
-      if (!b) {
-        b = new Blocking(await buildGraph(trx, c.row.collection_id, c.row.snapshot_id!), running.get(c.row.collection_id) ?? []);
-        blocking.set(c.row.collection_id, b);
-      }
-      return b;
+    // One graph per collection for the tick (buildGraph checks its cache against the database).
+    const graphs = new Map<number, Promise<BuildGraph>>();
+    const graphOf = (c: Candidate) => {
+      let graph = graphs.get(c.row.collection_id);
+      if (!graph) graphs.set(c.row.collection_id, (graph = buildGraph(trx, c.row.collection_id, c.row.snapshot_id!)));
+      return graph;
     };
-
+    /** Blocking per collection by the packages `names` lists for it. */
+    const blockingBy = (names: Map<number, string[]>) => {
+      const perCollection = new Map<number, Blocking>();
+      return async (c: Candidate) => {
+        let b = perCollection.get(c.row.collection_id);
+        if (!b) perCollection.set(c.row.collection_id, (b = new Blocking(await graphOf(c), names.get(c.row.collection_id) ?? [])));
+        return b;
+      };
+    };
+    const blockingOf = blockingBy(running);
     // OBS also blocks on dependencies that are due but not yet queued: build those first.
-    const dueNames = new Map([...byCollection].map(([id, list]) => [id, list.map((r) => r.name)]));
-    const due = new Map<number, Blocking>();
-    const dueOf = async (c: Candidate) => {
-      let b = due.get(c.row.collection_id);
-      if (!b) {
-        b = new Blocking(await buildGraph(trx, c.row.collection_id, c.row.snapshot_id!), dueNames.get(c.row.collection_id) ?? []);
-        due.set(c.row.collection_id, b);
-      }
-      return b;
-    };
+    const dueOf = blockingBy(new Map([...byCollection].map(([id, list]) => [id, list.map((r) => r.name)])));
 
     // Full rows (changes with NEVRAs, wave) only for the packages the tick looks at: the one asked
     // for and the next few of its lane, as many as there are free slots.
